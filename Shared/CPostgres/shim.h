@@ -1,0 +1,4 @@
+#ifndef SHOPFLOOR_CPOSTGRES_SHIM_H
+#define SHOPFLOOR_CPOSTGRES_SHIM_H
+#include <libpq-fe.h>
+#endif

@@ -1,0 +1,4 @@
+#ifndef SHOPFLOOR_CPROTOBUFC_SHIM_H
+#define SHOPFLOOR_CPROTOBUFC_SHIM_H
+#include <protobuf-c/protobuf-c.h>
+#endif

@@ -1,0 +1,1 @@
+// EventSchema: placeholder until its library lands.

@@ -1,0 +1,1 @@
+// MQTT: placeholder until its library lands.

@@ -1,0 +1,1 @@
+// ServiceRuntime: placeholder until its library lands.

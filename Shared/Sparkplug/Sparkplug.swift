@@ -1,0 +1,1 @@
+// Sparkplug: placeholder until its library lands.

@@ -1,0 +1,1 @@
+// TestSupport: placeholder until its library lands.
