@@ -1,1 +1,0 @@
-// ServiceRuntime: placeholder until its library lands.
