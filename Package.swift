@@ -91,6 +91,11 @@ let package = Package(
         .testTarget(name: "EventSchemaTests", dependencies: ["EventSchema"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime"], swiftSettings: strict),
+        .testTarget(name: "ServiceRuntimeTests", dependencies: [
+            "ServiceRuntime",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], swiftSettings: strict),
+        // Starts the built executables as a user would: --help, /health, /metrics, SIGTERM.
+        .testTarget(name: "ExecutableTests", swiftSettings: strict),
     ]
 )

@@ -21,8 +21,16 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        guard var line = render(event, at: Date()) else { return }
+        line.append(UInt8(ascii: "\n"))
+        // One write(2) per line keeps lines whole when several threads log at once.
+        line.withUnsafeBytes { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    }
+
+    /// The JSON object of one log line, without the newline.
+    func render(_ event: LogEvent, at time: Date) -> Data? {
         var fields: [String: Any] = [
-            "ts": Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
+            "ts": time.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)),
             "level": event.level.rawValue,
             "service": service,
             "label": label,
@@ -36,11 +44,7 @@ public struct JSONLogHandler: LogHandler {
         for (key, value) in merged where fields[key] == nil {
             fields[key] = Self.json(value)
         }
-        let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
-        guard var line = try? JSONSerialization.data(withJSONObject: fields, options: options) else { return }
-        line.append(UInt8(ascii: "\n"))
-        // One write(2) per line keeps lines whole when several threads log at once.
-        line.withUnsafeBytes { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        return try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
     }
 
     private static func json(_ value: Logger.MetadataValue) -> Any {
