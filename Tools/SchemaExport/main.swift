@@ -19,12 +19,27 @@ func exampleEvent<E: ShopfloorEvent>(_ type: E.Type) throws -> (topic: String, j
     return (try E.example.topic().description, String(decoding: json, as: UTF8.self))
 }
 
+/// A Markdown table of the `data` members: name, JSON type, required, meaning.
+func fieldTable(_ schema: JSONSchema) -> String {
+    var lines = ["| `data` member | type | required | meaning |", "|---|---|---|---|"]
+    for property in schema.properties {
+        var type = property.schema.type.rawValue
+        if let format = property.schema.format { type += " (\(format))" }
+        if let values = property.schema.enumValues { type += ": " + values.joined(separator: " \\| ") }
+        if let minimum = property.schema.minimum { type += ", ≥ \(minimum.formatted())" }
+        if let maximum = property.schema.maximum { type += ", ≤ \(maximum.formatted())" }
+        lines.append("| `\(property.name)` | \(type) | \(property.isRequired ? "yes" : "no") | "
+                     + "\(property.schema.documentation ?? "") |")
+    }
+    return lines.joined(separator: "\n") + "\n"
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments == ["--examples"] {
     for type in EventRegistry.all {
         do {
             let (topic, json) = try exampleEvent(type)
-            print("### `\(type.eventType)`\n\nTopic: `\(topic)`\n\n```json\n\(json)```\n")
+            print("### `\(type.eventType)`\n\nTopic: `\(topic)`\n\n\(fieldTable(type.schema))\n```json\n\(json)```\n")
         } catch {
             fail("\(type.eventType): \(error)", code: 1)
         }
