@@ -1,1 +1,0 @@
-// EventSchema: placeholder until its library lands.
