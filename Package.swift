@@ -83,6 +83,10 @@ let package = Package(
         .executableTarget(name: "RagIndex", dependencies: ["ServiceRuntime", "MQTT"],
                           path: "Services/RagIndex", swiftSettings: strict),
 
+        // `make schemas`: writes docs/schemas/<event type>.json from the EventSchema registry.
+        .executableTarget(name: "schema-export", dependencies: ["EventSchema"],
+                          path: "Shared/SchemaExport", swiftSettings: strict),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "SparkplugTests", dependencies: ["Sparkplug"],

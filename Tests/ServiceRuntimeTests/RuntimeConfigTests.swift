@@ -4,10 +4,9 @@ import Testing
 
 @Suite("RuntimeConfig")
 struct RuntimeConfigTests {
-    private func config(_ options: RuntimeOptions = RuntimeOptions(), _ environment: [String: String] = [:])
-        throws(ConfigError) -> RuntimeConfig
-    {
-        try RuntimeConfig(service: "gateway", options: options, environment: environment, defaultHTTPPort: 9101)
+    private func config(_ arguments: [String] = [], _ environment: [String: String] = [:]) throws -> RuntimeConfig {
+        try RuntimeConfig(service: "gateway", options: RuntimeOptions.parse(arguments), environment: environment,
+                          defaultHTTPPort: 9101)
     }
 
     @Test func defaultsApplyWhenNothingIsGiven() throws {
@@ -19,8 +18,7 @@ struct RuntimeConfigTests {
     }
 
     @Test func flagBeatsEnvironmentWhichBeatsDefault() throws {
-        var options = RuntimeOptions()
-        options.httpPort = "7000"
+        let options = ["--http-port", "7000"]
         let environment = ["HTTP_PORT": "8000", "LOG_LEVEL": "debug", "MQTT_URL": "mqtt://broker:1999"]
         let config = try config(options, environment)
         #expect(config.httpPort == 7000)
@@ -31,17 +29,15 @@ struct RuntimeConfigTests {
 
     @Test func badPortNamesTheKeyAndTheAcceptedRange() {
         #expect {
-            try config(RuntimeOptions(), ["HTTP_PORT": "http"])
+            try config([], ["HTTP_PORT": "http"])
         } throws: { error in
             "\(error)" == #"invalid configuration --http-port / HTTP_PORT = "http": expected an integer in 0…65535"#
         }
     }
 
     @Test func badLogLevelListsTheAcceptedLevels() {
-        var options = RuntimeOptions()
-        options.logLevel = "loud"
         #expect {
-            try config(options)
+            try config(["--log-level", "loud"])
         } throws: { error in
             let text = "\(error)"
             return text.contains("--log-level / LOG_LEVEL") && text.contains("\"loud\"") && text.contains("warning")
@@ -49,22 +45,20 @@ struct RuntimeConfigTests {
     }
 
     @Test func brokerPasswordNeverAppearsInDescriptionsOrErrors() throws {
-        let good = try config(RuntimeOptions(), ["MQTT_URL": "mqtt://plant:s3cret@broker:1883"])
+        let good = try config([], ["MQTT_URL": "mqtt://plant:s3cret@broker:1883"])
         #expect(good.broker.password == "s3cret")
         #expect(!"\(good)".contains("s3cret"))
         #expect("\(good.broker)" == "mqtt://plant:***@broker:1883")
 
         #expect {
-            try config(RuntimeOptions(), ["MQTT_URL": "mqtt://plant:s3cret@broker:port"])
+            try config([], ["MQTT_URL": "mqtt://plant:s3cret@broker:port"])
         } throws: { error in
             "\(error)".contains("mqtt://plant:***@broker:port") && !"\(error)".contains("s3cret")
         }
     }
 
     @Test func instanceMustBeATopicLevel() {
-        var options = RuntimeOptions()
-        options.instance = "a/b"
-        #expect(throws: ConfigError.self) { try config(options) }
+        #expect(throws: ConfigError.self) { try config(["--instance", "a/b"]) }
     }
 }
 
