@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ServiceLifecycle
 import ServiceRuntime
@@ -14,8 +15,24 @@ struct SimulateCommand: ShopfloorCommand {
     static let defaultHTTPPort = 9103
 
     @OptionGroup var runtime: RuntimeOptions
+    @OptionGroup var options: SimulateOptions
 
     func services(config: RuntimeConfig, health: HealthChecks, logger: Logger) async throws -> [any Service] {
-        []
+        let simulate = try SimulateConfig(options: options, environment: ProcessInfo.processInfo.environment)
+        let plant = try PlantFile.load(path: simulate.plantPath)
+        let scenario = try simulate.scenarioPath.map { path throws(FaultCommandError) in
+            try Scenario.load(path: path, plant: plant)
+        } ?? []
+        if options.check {
+            print("plant file \(simulate.plantPath): OK, \(plant.lines.count) lines, \(plant.machines.count) machines"
+                + (simulate.scenarioPath.map { ", scenario \($0): \(scenario.count) injections" } ?? ""))
+            throw ExitCode.success
+        }
+        logger.info("plant loaded", metadata: [
+            "config": "\(simulate)", "machines": "\(plant.machines.count)", "seed": "\(simulate.seed)",
+        ])
+        let service = PlantService(plant: plant, config: simulate, scenario: scenario, health: health,
+                                   faultReporter: LogOnlyFaultReporter(), logger: logger)
+        return [service]
     }
 }
