@@ -64,7 +64,7 @@ struct MachineSimulation: Equatable, Sendable {
         humiditySetpoint = behaviour.humiditySetpoint
         cycleTimeTarget = behaviour.cycleTime.mean
         processSetpoint = behaviour.processSetpoint
-        temperature = behaviour.temperatureSetpoint + behaviour.temperatureRise / 2
+        temperature = behaviour.temperatureSetpoint
         humidity = behaviour.humiditySetpoint
         vibration = behaviour.baseVibration
         processValue = behaviour.processSetpoint
@@ -138,7 +138,8 @@ struct MachineSimulation: Equatable, Sendable {
         let tau = behaviour.temperatureTimeConstant
         let decay = exp(-dt / tau)
         let spread = (1 - decay * decay).squareRoot()
-        let temperatureTarget = temperatureSetpoint + (running ? 0.5 : -0.5) * behaviour.temperatureRise
+        // The machine runs at its setpoint and cools by `temperatureRise` while it stands.
+        let temperatureTarget = temperatureSetpoint - (running ? 0 : behaviour.temperatureRise)
         temperature = temperatureTarget + (temperature - temperatureTarget) * decay
             + behaviour.temperatureNoise * spread * random.normal()
         // Humidity follows the room more slowly than the machine heats.

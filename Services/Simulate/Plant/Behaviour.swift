@@ -4,7 +4,7 @@ struct Behaviour: Equatable, Sendable {
     var temperatureSetpoint = 25.0
     /// Deviation from the setpoint at which the scrap rate has doubled.
     var temperatureTolerance = 1.5
-    /// How much warmer the machine runs than it stands (the target is setpoint ± rise/2).
+    /// How much cooler the machine gets while it stands (it runs at the setpoint).
     var temperatureRise = 1.0
     /// Standard deviation of the temperature around its target.
     var temperatureNoise = 0.25
