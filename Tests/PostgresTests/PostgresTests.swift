@@ -34,6 +34,11 @@ struct PostgresTests {
             #expect(try rows[1].decode(Data.self, at: 3) == Data())
             #expect(try rows[1].decode(Bool.self, at: 4) == false)
 
+            // A lone empty bytea must arrive as '' and not as NULL.
+            let empty = try await connection.query("SELECT $1::bytea IS NULL, length($1::bytea)", [.bytes([])])[0]
+            #expect(try empty.decode(Bool.self, at: 0) == false)
+            #expect(try empty.decode(Int64.self, at: 1) == 0)
+
             #expect(try await connection.run("UPDATE item SET name = $1 WHERE id = $2", ["renamed", 2]) == 1)
             #expect(try await connection.query("SELECT name FROM item WHERE id = $1", [2])[0].decode(String.self, at: 0) == "renamed")
             #expect(try await connection.run("DELETE FROM item WHERE id = $1", [1]) == 1)
@@ -195,6 +200,20 @@ struct PostgresMigrationTests {
             let outOfOrder = await #expect(throws: PostgresError.self) { try await connection.migrate([late, v1, v2]) }
             #expect(outOfOrder?.code == .migrationOutOfOrder)
             #expect(try await connection.query("SELECT to_regclass('late')::text")[0].column(0) == .null)
+        }
+    }
+
+    @Test("two instances migrating at once apply each migration exactly once")
+    func concurrentMigrate() async throws {
+        try await withTestSchema { (connection, schema) async throws in
+            let other = try await PostgresConnection.connect(PostgresTestEnvironment.configuration())
+            try await other.execute("SET search_path TO \(schema)")
+            async let first = connection.migrate([v1, v2])
+            async let second = other.migrate([v1, v2])
+            let applied = try await [first, second]
+            await other.close()
+            #expect(applied.sorted { $0.count < $1.count } == [[], [1, 2]])
+            #expect(try await connection.query("SELECT count(*) FROM schema_migrations")[0].decode(Int64.self, at: 0) == 2)
         }
     }
 

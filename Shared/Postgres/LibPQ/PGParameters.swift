@@ -75,7 +75,9 @@ struct PGParameters {
     /// Calls `body` with C arrays valid only for its duration.
     func withCArrays<R>(_ body: (_ types: UnsafePointer<UInt32>?, _ values: UnsafePointer<UnsafePointer<CChar>?>?,
                                  _ lengths: UnsafePointer<Int32>?, _ formats: UnsafePointer<Int32>?) throws -> R) rethrows -> R {
-        try bytes.withUnsafeBytes { raw in
+        // An empty buffer has no base address; a zero-length bytea must still point somewhere or libpq sends NULL.
+        let storage = bytes.isEmpty ? [0] : bytes
+        return try storage.withUnsafeBytes { raw in
             let base = raw.baseAddress?.assumingMemoryBound(to: CChar.self)
             let values: [UnsafePointer<CChar>?] = offsets.map { offset in
                 guard offset >= 0, let base else { return nil }
