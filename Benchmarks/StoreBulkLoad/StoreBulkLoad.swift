@@ -12,8 +12,11 @@ import SQLite
 let benchmarks: @Sendable () -> Void = {
     let rowCount = 100_000
     let rowsPerSecond = BenchmarkMetric.custom("rows/s", polarity: .prefersLarger, useScalingFactor: false)
-    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, rowsPerSecond], warmupIterations: 1,
-                                           maxDuration: .seconds(30), maxIterations: 8)
+    // Server CPU of the PostgreSQL backend, read from /proc: the machine is shared and wall clock is noisy,
+    // CPU time shows what each path costs no matter what else runs.
+    let serverCPU = BenchmarkMetric.custom("server CPU (ms)", polarity: .prefersSmaller, useScalingFactor: false)
+    Benchmark.defaultConfiguration = .init(metrics: [.wallClock, .cpuTotal, rowsPerSecond], warmupIterations: 1,
+                                           maxDuration: .seconds(30), maxIterations: 12)
 
     /// Runs `load` with the measurement around it only, and records rows/s from the same span.
     func measure(_ benchmark: Benchmark, _ load: () async throws -> Int) async throws {
@@ -84,10 +87,26 @@ let benchmarks: @Sendable () -> Void = {
             try await $0.insertRows(into: "samples", schema: schema, columns: columns, rows: postgresRows, rowsPerStatement: 10_000)
         }),
     ]
+    /// utime + stime of a process in milliseconds (Linux /proc; the server runs on this machine).
+    func cpuMilliseconds(pid: Int64) -> Int? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after "comm)": state is field 3, utime 14, stime 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return nil }
+        return (user + system) * 1000 / sysconf(Int32(_SC_CLK_TCK))
+    }
+    let postgresConfiguration = Benchmark.Configuration(metrics: [.wallClock, .cpuTotal, rowsPerSecond, serverCPU],
+                                                        warmupIterations: 1, maxDuration: .seconds(30), maxIterations: 12)
     for (name, load) in paths {
-        Benchmark("PostgreSQL \(name) 100k rows") { (benchmark: Benchmark, connection: PostgresConnection) async throws in
-            try await connection.execute("TRUNCATE \(schema).samples")
-            try await measure(benchmark) { try await load(connection) }
+        Benchmark("PostgreSQL \(name) 100k rows", configuration: postgresConfiguration) {
+            (benchmark: Benchmark, state: (connection: PostgresConnection, backend: Int64)) async throws in
+            try await state.connection.execute("TRUNCATE \(schema).samples")
+            let before = cpuMilliseconds(pid: state.backend)
+            try await measure(benchmark) { try await load(state.connection) }
+            if let before, let after = cpuMilliseconds(pid: state.backend) {
+                benchmark.measurement(serverCPU, after - before)
+            }
         } setup: { () async throws in
             let connection = try await PostgresConnection.connect(configuration)
             try await connection.execute("""
@@ -96,7 +115,8 @@ let benchmarks: @Sendable () -> Void = {
                 CREATE TABLE \(schema).samples (series_id int NOT NULL, ts bigint NOT NULL, value double precision NOT NULL,
                                                 PRIMARY KEY (series_id, ts));
                 """)
-            return connection
+            let backend = try await connection.query("SELECT pg_backend_pid()::int8")[0].decode(Int64.self, at: 0)
+            return (connection: connection, backend: backend)
         } teardown: {
             let connection = try await PostgresConnection.connect(configuration)
             try await connection.execute("DROP SCHEMA IF EXISTS \(schema) CASCADE")
