@@ -79,6 +79,9 @@ let benchmarks: @Sendable () -> Void = {
     }
     let paths: [(String, @Sendable (PostgresConnection) async throws -> Int)] = [
         ("COPY binary (bulkLoad)", { try await $0.copy(into: "samples", schema: schema, columns: columns, rows: postgresRows, format: .binary) }),
+        ("COPY binary via staging table, ignoringDuplicates", {
+            try await $0.bulkLoad(into: "samples", schema: schema, columns: columns, rows: postgresRows, ignoringDuplicates: true)
+        }),
         ("COPY text", { try await $0.copy(into: "samples", schema: schema, columns: columns, rows: postgresRows, format: .text) }),
         ("multi-row INSERT binary, 1000 rows/statement", {
             try await $0.insertRows(into: "samples", schema: schema, columns: columns, rows: postgresRows, rowsPerStatement: 1_000)

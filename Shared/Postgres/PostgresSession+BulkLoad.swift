@@ -12,11 +12,29 @@ public enum PostgresCopyFormat: String, Sendable, Hashable {
 
 /// Bulk loading: COPY FROM STDIN (text or binary) and multi-row INSERT with binary parameters.
 extension PostgresSession {
-    /// Loads rows by the fastest path measured (docs/benchmarks-store.md): binary COPY.
+    /// Loads rows by the fastest path measured (docs/benchmarks-store.md): binary COPY. Atomic.
+    ///
+    /// With `ignoringDuplicates`, rows go by COPY into a temporary staging table and on with
+    /// `INSERT … SELECT … ON CONFLICT DO NOTHING` (COPY itself cannot skip duplicates), so redelivered samples
+    /// keyed by (series, timestamp) load idempotently; the result counts only new rows.
     @discardableResult
     public func bulkLoad(into table: String, schema: String? = nil, columns: [String],
-                         rows: [[PostgresValue]]) throws -> Int {
-        try copy(into: table, schema: schema, columns: columns, rows: rows, format: .binary)
+                         rows: [[PostgresValue]], ignoringDuplicates: Bool = false) throws -> Int {
+        guard ignoringDuplicates else {
+            return try copy(into: table, schema: schema, columns: columns, rows: rows, format: .binary)
+        }
+        let qualified = qualifiedName(table, schema: schema)
+        let staging = "shopfloor_stage_\(connection.nextStatementName())"
+        let columnList = columns.map(quoteIdentifier).joined(separator: ", ")
+        let body = { () throws -> Int in
+            // LIKE copies column types only (no constraints), so duplicates within the batch are fine too.
+            try self.execute("CREATE TEMPORARY TABLE \(staging) (LIKE \(qualified)) ON COMMIT DROP")
+            try self.copy(into: staging, schema: "pg_temp", columns: columns, rows: rows, format: .binary)
+            let inserted = try self.run("INSERT INTO \(qualified) (\(columnList)) SELECT \(columnList) FROM pg_temp.\(staging) ON CONFLICT DO NOTHING")
+            try self.execute("DROP TABLE pg_temp.\(staging)")
+            return inserted
+        }
+        return isInTransaction ? try body() : try inTransaction(body)
     }
 
     /// `COPY table (columns) FROM STDIN`: one statement, one round trip, atomic (all rows or none).
@@ -260,11 +278,13 @@ extension PostgresSession {
 }
 
 extension PostgresConnection {
-    /// Loads rows by the fastest path measured (binary COPY); atomic.
+    /// Loads rows by the fastest path measured (binary COPY); atomic. See `PostgresSession.bulkLoad`.
     @discardableResult
     public func bulkLoad(into table: String, schema: String? = nil, columns: [String],
-                         rows: [[PostgresValue]]) async throws -> Int {
-        try await withSession { try $0.bulkLoad(into: table, schema: schema, columns: columns, rows: rows) }
+                         rows: [[PostgresValue]], ignoringDuplicates: Bool = false) async throws -> Int {
+        try await withSession {
+            try $0.bulkLoad(into: table, schema: schema, columns: columns, rows: rows, ignoringDuplicates: ignoringDuplicates)
+        }
     }
 
     /// `COPY … FROM STDIN` in text or binary format; atomic.

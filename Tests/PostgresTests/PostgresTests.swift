@@ -270,6 +270,28 @@ struct PostgresBulkLoadTests {
         try await check { try await $0.insertRows(into: "samples", columns: Self.columns, rows: $1, rowsPerStatement: 700) }
     }
 
+    @Test("bulkLoad ignoringDuplicates loads redelivered rows idempotently and counts only new ones")
+    func idempotentBulkLoad() async throws {
+        try await withTestSchema { (connection, schema) async throws in
+            try await connection.execute("CREATE TABLE samples (series_id int, ts bigint, value double precision, PRIMARY KEY (series_id, ts))")
+            let columns = ["series_id", "ts", "value"]
+            let rows: [[PostgresValue]] = (0..<1_000).map { [1, .int64(Int64($0)), .double(Double($0))] }
+            #expect(try await connection.bulkLoad(into: "samples", schema: schema, columns: columns, rows: rows) == 1_000)
+            // Overlaps the first load by 500 rows and repeats one row inside the batch.
+            let overlapping: [[PostgresValue]] = (500..<1_500).map { [1, .int64(Int64($0)), -1.0] } + [[1, 1_499, -2.0]]
+            #expect(try await connection.bulkLoad(into: "samples", schema: schema, columns: columns, rows: overlapping,
+                                                  ignoringDuplicates: true) == 500)
+            #expect(try await connection.query("SELECT count(*) FROM samples")[0].decode(Int64.self, at: 0) == 1_500)
+            #expect(try await connection.query("SELECT value FROM samples WHERE ts = 700")[0].decode(Double.self, at: 0) == 700)
+            // Twice in one transaction: staging tables must not collide.
+            let twice = try await connection.transaction { session in
+                try session.bulkLoad(into: "samples", columns: columns, rows: [[2, 1, 1.0]], ignoringDuplicates: true)
+                    + session.bulkLoad(into: "samples", columns: columns, rows: [[2, 1, 1.0], [2, 2, 2.0]], ignoringDuplicates: true)
+            }
+            #expect(twice == 2)
+        }
+    }
+
     @Test("a COPY that violates a key loads nothing, says 23505, and leaves the connection usable")
     func copyFailure() async throws {
         try await withTestSchema { connection, schema in

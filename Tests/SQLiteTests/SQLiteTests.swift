@@ -244,6 +244,21 @@ struct SQLiteBulkLoadTests {
         }
     }
 
+    @Test("ignoringDuplicates loads redelivered rows idempotently and counts only new ones")
+    func bulkInsertIdempotent() async throws {
+        try await withTemporaryDatabase { database, _ in
+            try await database.execute("CREATE TABLE samples (series_id INTEGER, ts INTEGER, value REAL, PRIMARY KEY (series_id, ts))")
+            let rows: [[SQLiteValue]] = (0..<1_000).map { [1, .integer(Int64($0)), .real(Double($0))] }
+            #expect(try await database.bulkInsert(into: "samples", columns: ["series_id", "ts", "value"], rows: rows) == 1_000)
+            let overlapping: [[SQLiteValue]] = (500..<1_500).map { [1, .integer(Int64($0)), -1.0] }
+            #expect(try await database.bulkInsert(into: "samples", columns: ["series_id", "ts", "value"], rows: overlapping,
+                                                  ignoringDuplicates: true) == 500)
+            #expect(try await database.query("SELECT count(*) FROM samples")[0].decode(Int64.self, at: 0) == 1_500)
+            // The first delivery wins.
+            #expect(try await database.query("SELECT value FROM samples WHERE ts = 700")[0].decode(Double.self, at: 0) == 700)
+        }
+    }
+
     @Test("a failing row rolls back its batch and the error says how much was committed")
     func bulkInsertFailure() async throws {
         try await withTemporaryDatabase { (database, _) async throws in
