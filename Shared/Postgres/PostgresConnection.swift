@@ -4,7 +4,9 @@ import Dispatch
 ///
 /// Every call hops onto that queue and suspends the caller with a continuation, so libpq's blocking calls
 /// (`PQconnectdbParams`, `PQexec*`, COPY) never run on Swift's cooperative pool. Calls from many tasks queue
-/// up in arrival order; open more connections for parallelism.
+/// up in arrival order; open more connections for parallelism. A queued call runs to completion even if its
+/// task is cancelled, and a connection the server dropped is not re-established here: calls then throw
+/// `queryFailed` with libpq's reason, and the owner (a service) reconnects with `connect` again.
 ///
 /// `@unchecked Sendable`: the only mutable state, `connection`, is read and written exclusively by jobs on
 /// `queue` (a serial DispatchQueue), which is also the only place the `PGconn*` is used.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one error type of the `Postgres` module.
 ///
 /// `code` is stable and meant for `switch`; `sqlState` is PostgreSQL's five-character SQLSTATE when the server
@@ -51,5 +53,3 @@ public struct PostgresError: Error, Sendable, Equatable, CustomStringConvertible
         return "\(operation)(\"\(short)\")"
     }
 }
-
-import Foundation

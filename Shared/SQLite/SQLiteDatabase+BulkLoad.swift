@@ -1,3 +1,5 @@
+import Foundation
+
 /// Bulk loading: one prepared INSERT reused for every row, committed in batches.
 extension SQLiteDatabase {
     /// Inserts `rows` into `table` and returns how many were inserted.
@@ -43,5 +45,3 @@ extension SQLiteDatabase {
 func quoteIdentifier(_ name: String) -> String {
     "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
-
-import Foundation

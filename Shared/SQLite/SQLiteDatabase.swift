@@ -5,7 +5,8 @@ import Dispatch
 ///
 /// Every call hops onto that queue and suspends the caller with a continuation, so `sqlite3_step` and friends
 /// never block Swift's cooperative thread pool. Calls from many tasks queue up in arrival order.
-/// Open several `SQLiteDatabase`s on the same file for parallel readers (WAL allows it).
+/// Open several `SQLiteDatabase`s on the same file for parallel readers (WAL allows it). A queued call runs to
+/// completion even if its task is cancelled.
 ///
 /// `@unchecked Sendable`: the only mutable state, `connection`, is read and written exclusively by jobs on
 /// `queue` (a serial DispatchQueue), which is also the only place the `sqlite3*` is used.

@@ -1,4 +1,5 @@
 import CSQLite
+import Foundation
 
 /// The one error type of the `SQLite` module.
 ///
@@ -74,5 +75,3 @@ extension SQLiteError {
         return "\(operation)(\"\(short)\")"
     }
 }
-
-import Foundation

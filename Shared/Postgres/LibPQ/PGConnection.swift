@@ -1,4 +1,5 @@
 import CPostgres
+import Foundation
 
 /// Owns one `PGconn*`. Only `PostgresConnection`'s serial queue touches it, so it needs no lock and is not Sendable.
 final class PGConnection {
@@ -140,5 +141,3 @@ final class PGResult {
         }
     }
 }
-
-import Foundation
