@@ -1,3 +1,5 @@
+import Logging
+
 /// One forward-only schema step: applied once, in version order, recorded in `schema_migrations`.
 public struct PostgresMigration: Sendable, Hashable {
     public let version: Int64
@@ -28,8 +30,9 @@ extension PostgresConnection {
     /// so each migration runs exactly once. Refuses, before applying anything, when the list is not strictly
     /// increasing, when the database holds a version the list lacks, when a recorded migration's SQL changed,
     /// or when an unapplied version is older than the newest applied one (migrations are forward-only).
+    /// Each applied migration is logged at info level, so an operator sees what a deploy changed.
     @discardableResult
-    public func migrate(_ migrations: [PostgresMigration]) async throws -> [Int64] {
+    public func migrate(_ migrations: [PostgresMigration], logger: Logger? = nil) async throws -> [Int64] {
         try await withSession { session in
             let lockKey = "hashtext(current_schema() || '.schema_migrations')"
             try session.execute("SELECT pg_advisory_lock(\(lockKey))")
@@ -58,6 +61,7 @@ extension PostgresConnection {
                                         message: "migration \(migration.version) \"\(migration.name)\" failed and was rolled back: \(error.message)",
                                         context: "migrate")
                 }
+                logger?.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             }
             return pending.map(\.version)
         }

@@ -1,3 +1,5 @@
+import Logging
+
 /// One forward-only schema step: applied once, in version order, recorded in `schema_migrations`.
 public struct SQLiteMigration: Sendable, Hashable {
     public let version: Int64
@@ -27,8 +29,9 @@ extension SQLiteDatabase {
     /// Refuses, before applying anything, when the list is not strictly increasing, when the database holds a
     /// version the list lacks (a newer program migrated it), when a recorded migration's SQL changed, or when
     /// an unapplied version is older than the newest applied one (migrations are forward-only).
+    /// Each applied migration is logged at info level, so an operator sees what a deploy changed.
     @discardableResult
-    public func migrate(_ migrations: [SQLiteMigration]) async throws -> [Int64] {
+    public func migrate(_ migrations: [SQLiteMigration], logger: Logger? = nil) async throws -> [Int64] {
         try await withSession { session in
             try session.execute("""
                 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -58,6 +61,7 @@ extension SQLiteDatabase {
                                       message: "migration \(migration.version) \"\(migration.name)\" failed and was rolled back: \(error.message)",
                                       context: "migrate")
                 }
+                logger?.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             }
             return pending.map(\.version)
         }
