@@ -24,7 +24,8 @@ extension PostgresSession {
             return try copy(into: table, schema: schema, columns: columns, rows: rows, format: .binary)
         }
         let qualified = qualifiedName(table, schema: schema)
-        let staging = "shopfloor_stage_\(connection.nextStatementName())"
+        // Unique per connection, so two loads in one transaction never collide.
+        let staging = "stage_\(connection.nextStatementName())"
         let columnList = columns.map(quoteIdentifier).joined(separator: ", ")
         let body = { () throws -> Int in
             // LIKE copies column types only (no constraints), so duplicates within the batch are fine too.
@@ -273,7 +274,8 @@ extension PostgresSession {
     }
 
     private func qualifiedName(_ table: String, schema: String?) -> String {
-        schema.map { quoteIdentifier($0) + "." } .map { $0 + quoteIdentifier(table) } ?? quoteIdentifier(table)
+        guard let schema else { return quoteIdentifier(table) }
+        return quoteIdentifier(schema) + "." + quoteIdentifier(table)
     }
 }
 
