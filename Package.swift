@@ -87,6 +87,13 @@ let package = Package(
         .executableTarget(name: "schema-export", dependencies: ["EventSchema"],
                           path: "Shared/SchemaExport", swiftSettings: strict),
 
+        // MARK: Benchmarks (`make bench`; ordo-one/benchmark finds them under Benchmarks/)
+        .executableTarget(name: "StoreBulkLoad", dependencies: [
+            "SQLite", "Postgres",
+            .product(name: "Benchmark", package: "benchmark"),
+        ], path: "Benchmarks/StoreBulkLoad", swiftSettings: strict,
+           plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "SparkplugTests", dependencies: ["Sparkplug"],
@@ -94,7 +101,7 @@ let package = Package(
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EventSchemaTests", dependencies: ["EventSchema"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
         .testTarget(name: "ServiceRuntimeTests", dependencies: [
             "ServiceRuntime",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
