@@ -17,15 +17,14 @@ import Logging
 public final class MQTTClient: Sendable {
     /// Incoming messages of a non-durable client, in arrival order. A single consumer should iterate it;
     /// the buffer is unbounded, so a slow consumer costs memory, not messages. Empty for a durable client.
-    public let messages: AsyncStream<MQTTMessage>
+    public let messages: MQTTMessageStream
     let connection: MosquittoConnection
 
     /// Creates a client that delivers incoming messages to `messages`.
     public init(configuration: MQTTConfiguration, logger: Logger = Logger(label: "shopfloor.mqtt")) throws(MQTTError) {
-        let (stream, continuation) = AsyncStream.makeStream(of: MQTTMessage.self, bufferingPolicy: .unbounded)
-        messages = stream
-        connection = try MosquittoConnection(configuration: configuration, logger: logger,
-                                             delivery: .stream(continuation))
+        let buffer = MessageBuffer()
+        messages = MQTTMessageStream(buffer: buffer)
+        connection = try MosquittoConnection(configuration: configuration, logger: logger, delivery: .stream(buffer))
     }
 
     /// Creates a durable consumer: `durableHandler` runs on the network thread inside libmosquitto's
@@ -35,9 +34,9 @@ public final class MQTTClient: Sendable {
     /// `MQTTConfiguration.makePersistent`).
     public init(configuration: MQTTConfiguration, logger: Logger = Logger(label: "shopfloor.mqtt"),
                 durableHandler: @escaping @Sendable (MQTTMessage) throws -> Void) throws(MQTTError) {
-        let (stream, continuation) = AsyncStream.makeStream(of: MQTTMessage.self)
-        continuation.finish()
-        messages = stream
+        let buffer = MessageBuffer()
+        buffer.finish()
+        messages = MQTTMessageStream(buffer: buffer)
         connection = try MosquittoConnection(configuration: configuration, logger: logger,
                                              delivery: .durable(durableHandler))
     }

@@ -39,6 +39,17 @@ struct MQTTClientTests {
         await subscriber.disconnect()
     }
 
+    @Test func leavingALoopKeepsTheRemainingMessages() async throws {
+        let topic = TestEnvironment.uniqueName() + "/n"
+        let client = try makeClient("loop")
+        try await client.connect()
+        try await client.subscribe(to: topic)
+        for number in UInt8(0)..<5 { try await client.publish(topic: topic, payload: [number], qos: .atLeastOnce) }
+        #expect(try await client.messages.first(2).map(\.payload) == [[0], [1]])
+        #expect(try await client.messages.first(3).map(\.payload) == [[2], [3], [4]])
+        await client.disconnect()
+    }
+
     @Test func retainedMessageReachesLateSubscriber() async throws {
         let topic = TestEnvironment.uniqueName() + "/status"
         let publisher = try makeClient("pub")

@@ -6,8 +6,8 @@ import Synchronization
 
 /// How incoming messages leave the network thread.
 enum MosquittoDelivery: Sendable {
-    /// Copied and yielded into `MQTTClient.messages`; acknowledged right away.
-    case stream(AsyncStream<MQTTMessage>.Continuation)
+    /// Copied into the buffer behind `MQTTClient.messages`; acknowledged right away.
+    case stream(MessageBuffer)
     /// Handed to a synchronous handler inside `on_message`, before libmosquitto's PUBACK can be written.
     case durable(@Sendable (MQTTMessage) throws -> Void)
 }
@@ -33,6 +33,10 @@ final class MosquittoConnection: Sendable {
     let pending = Mutex(PendingOperations())
     /// Wakes the network thread from its reconnect backoff when the client stops.
     let wakeup = DispatchSemaphore(value: 0)
+    /// Mirrors `state.routes.count` so `on_message` skips the lock when nothing is routed (the common case).
+    let routeCount = Atomic<Int>(0)
+    /// A durable handler failed on this connection; reset by the next CONNACK. Atomic so `on_message` takes no lock.
+    let rejectingDeliveries = Atomic<Bool>(false)
 
     struct Route: Sendable {
         /// The filter with any `$share/<group>/` prefix removed, for `mosquitto_topic_matches_sub`.
@@ -55,9 +59,6 @@ final class MosquittoConnection: Sendable {
         var nextID = 0
         var listeners: [Int: AsyncStream<MQTTConnectionEvent>.Continuation] = [:]
         var lastEvent: MQTTConnectionEvent = .disconnected(nil)
-        /// A durable handler failed: the socket is cut, and nothing more is handed out until reconnect,
-        /// so the broker redelivers everything it did not get a PUBACK for.
-        var rejectingDeliveries = false
         /// Set by the CONNACK callback; the loop resets its backoff after a successful connection.
         var connackAccepted = false
     }
@@ -176,6 +177,11 @@ final class MosquittoConnection: Sendable {
                     }
                     break
                 }
+                if case .stream(let buffer) = delivery {
+                    // Waiting up to 200 µs for the next packet before waking the consumer turns a burst
+                    // into few wake-ups; each costs more CPU than a message, CPU the broker may need.
+                    buffer.flush { shopfloor_mosquitto_readable_within(handle.pointer, 200) != 0 }
+                }
                 let (stop, reason) = state.withLock { ($0.stopRequested, $0.stopReason) }
                 if stop && !disconnectSent {
                     // stop() may have raced the connect and found no socket; send the DISCONNECT now.
@@ -279,12 +285,16 @@ final class MosquittoConnection: Sendable {
         return state.withLock { state in
             state.nextID += 1
             state.routes[state.nextID] = Route(matchFilter: matchFilter, handler: handler)
+            routeCount.store(state.routes.count, ordering: .releasing)
             return state.nextID
         }
     }
 
     func removeRoute(_ id: Int) {
-        _ = state.withLock { $0.routes.removeValue(forKey: id) }
+        state.withLock { state in
+            state.routes.removeValue(forKey: id)
+            routeCount.store(state.routes.count, ordering: .releasing)
+        }
     }
 
     // MARK: Callbacks (network thread, inside mosquitto_loop)
@@ -301,7 +311,7 @@ final class MosquittoConnection: Sendable {
         let (waiters, resubscribe) = state.withLock { state in
             state.connected = true
             state.connackAccepted = true
-            state.rejectingDeliveries = false
+            rejectingDeliveries.store(false, ordering: .releasing)
             state.failFast = false
             let waiters = state.connectWaiters
             state.connectWaiters = []
@@ -375,31 +385,33 @@ final class MosquittoConnection: Sendable {
                                   qos: raw.pointee.qos == 0 ? .atMostOnce : .atLeastOnce, retain: raw.pointee.retain)
         if properties != nil { MosquittoProperties.read(properties, into: &message) }
 
-        let (route, rejecting) = state.withLock { state -> (Route?, Bool) in
-            guard !state.routes.isEmpty else { return (nil, state.rejectingDeliveries) }
-            let route = state.routes.values.first { route in
-                var matches = false
-                return mosquitto_topic_matches_sub(route.matchFilter, message.topic, &matches) == MOSQ_ERR_SUCCESS.rawValue && matches
+        if routeCount.load(ordering: .acquiring) > 0 {
+            let route = state.withLock { state in
+                state.routes.values.first { route in
+                    var matches = false
+                    return mosquitto_topic_matches_sub(route.matchFilter, message.topic, &matches) == MOSQ_ERR_SUCCESS.rawValue && matches
+                }
             }
-            return (route, state.rejectingDeliveries)
-        }
-        if let route {
-            route.handler(message)
-            return
+            if let route {
+                route.handler(message)
+                return
+            }
         }
         switch delivery {
-        case .stream(let continuation):
-            continuation.yield(message)
+        case .stream(let buffer):
+            if buffer.append(message) { buffer.handOver() }
         case .durable(let handler):
             // The PUBACK for this message is queued but only this thread writes to the socket, and only
             // after we return: a message counts as delivered once `handler` has made it durable.
-            guard !rejecting else { return }
+            // A handler failed earlier on this connection: the socket is cut, and nothing more is handed
+            // out until reconnect, so the broker redelivers everything it did not get a PUBACK for.
+            guard !rejectingDeliveries.load(ordering: .acquiring) else { return }
             do {
                 try handler(message)
             } catch {
                 logger.error("MQTT durable handler failed; dropping the connection so the broker redelivers",
                              metadata: ["topic": "\(message.topic)", "error": "\(error)"])
-                state.withLock { $0.rejectingDeliveries = true }
+                rejectingDeliveries.store(true, ordering: .releasing)
                 handle.shutdownSocket()
             }
         }
