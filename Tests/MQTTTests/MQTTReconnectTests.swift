@@ -52,6 +52,18 @@ struct MQTTReconnectTests {
         await publisher.disconnect()
     }
 
+    @Test func refusedCONNACKCarriesTheReasonString() async throws {
+        let broker = try await TestBroker(allowAnonymous: false)
+        let client = try MQTTClient(configuration: .init(host: "127.0.0.1", port: broker.port, clientID: "anonymous"))
+        await #expect {
+            try await client.connect()
+        } throws: { error in
+            guard let error = error as? MQTTError else { return false }
+            // MQTT 5 reason code 0x87 Not authorized (mosquitto_reason_string).
+            return error.code == .connectionRefused && error.reasonCode == 0x87 && error.message == "Not authorized"
+        }
+    }
+
     @Test func startRetriesUntilTheBrokerComesUp() async throws {
         let broker = try await TestBroker()
         broker.stop()

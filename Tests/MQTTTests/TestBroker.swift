@@ -7,11 +7,14 @@ import TestSupport
 final class TestBroker: Sendable {
     let port: Int
     let directory: URL
+    let allowAnonymous: Bool
     private let process: Mutex<Process?>
     private static let usedPorts = Mutex<Set<Int>>([])
 
     /// Starts mosquitto on a free port from the range and waits until it accepts connections.
-    init() async throws {
+    /// `allowAnonymous: false` makes the broker refuse clients without credentials (no password file).
+    init(allowAnonymous: Bool = true) async throws {
+        self.allowAnonymous = allowAnonymous
         let rangeText = ProcessInfo.processInfo.environment["MQTT_TEST_BROKER_PORTS"] ?? "18832-18839"
         let bounds = rangeText.split(separator: "-").compactMap { Int($0) }
         guard bounds.count == 2, bounds[0] <= bounds[1] else {
@@ -23,7 +26,7 @@ final class TestBroker: Sendable {
         for candidate in bounds[0]...bounds[1] {
             let claimed = TestBroker.usedPorts.withLock { $0.insert(candidate).inserted }
             guard claimed else { continue }
-            if try await TestBroker.launch(port: candidate, directory: directory, into: process) {
+            if try await TestBroker.launch(port: candidate, directory: directory, allowAnonymous: allowAnonymous, into: process) {
                 port = candidate
                 return
             }
@@ -32,13 +35,14 @@ final class TestBroker: Sendable {
     }
 
     /// Starts mosquitto on `port`; false if it exits (port taken) before accepting connections.
-    private static func launch(port: Int, directory: URL, into slot: borrowing Mutex<Process?>) async throws -> Bool {
+    private static func launch(port: Int, directory: URL, allowAnonymous: Bool,
+                               into slot: borrowing Mutex<Process?>) async throws -> Bool {
         // Something else (another run's broker) on this port would answer our readiness poll.
         if accepts(port: port) { return false }
         let config = directory.appendingPathComponent("mosquitto.conf")
         let text = """
             listener \(port) 127.0.0.1
-            allow_anonymous true
+            allow_anonymous \(allowAnonymous)
             persistence false
             max_queued_messages 0
             max_inflight_messages 0
@@ -97,7 +101,7 @@ final class TestBroker: Sendable {
     /// Starts mosquitto again on the same port.
     func restart() async throws {
         stop()
-        guard try await TestBroker.launch(port: port, directory: directory, into: process) else {
+        guard try await TestBroker.launch(port: port, directory: directory, allowAnonymous: allowAnonymous, into: process) else {
             throw TestEnvironment.Missing(description: "mosquitto did not restart on port \(port)")
         }
     }

@@ -61,6 +61,8 @@ final class MosquittoConnection: Sendable {
         var lastEvent: MQTTConnectionEvent = .disconnected(nil)
         /// Set by the CONNACK callback; the loop resets its backoff after a successful connection.
         var connackAccepted = false
+        /// The CONNACK callback already reported this attempt's refusal.
+        var refusalReported = false
     }
 
     struct PendingOperations {
@@ -154,7 +156,10 @@ final class MosquittoConnection: Sendable {
                 if !backOff(&delay) { break }
                 continue
             }
-            state.withLock { $0.connackAccepted = false }
+            state.withLock {
+                $0.connackAccepted = false
+                $0.refusalReported = false
+            }
             let (rc, savedErrno) = handle.connect(host: configuration.host, port: configuration.port,
                                                   keepAlive: configuration.keepAlive,
                                                   sessionExpiry: configuration.sessionExpiry)
@@ -189,9 +194,9 @@ final class MosquittoConnection: Sendable {
                     disconnectSent = true
                 }
             }
-            let (accepted, stop) = state.withLock { ($0.connackAccepted, $0.stopRequested) }
-            if !accepted && !stop {
-                // Lost before a CONNACK (a refusal was already reported by onConnect).
+            let (accepted, stop, refused) = state.withLock { ($0.connackAccepted, $0.stopRequested, $0.refusalReported) }
+            if !accepted && !stop && !refused {
+                // Lost before any CONNACK.
                 attemptFailed(MQTTError(code: .connectFailed, message: "connection closed before CONNACK",
                                         context: "connect to \(endpoint)"))
             }
@@ -303,6 +308,7 @@ final class MosquittoConnection: Sendable {
         guard reasonCode == 0 else {
             let error = MQTTError.reason(.connectionRefused, reasonCode: reasonCode, context: "connect to \(endpoint)")
             logger.warning("MQTT broker refused the connection", metadata: ["error": "\(error)"])
+            state.withLock { $0.refusalReported = true }
             attemptFailed(error)
             return
         }
