@@ -69,7 +69,8 @@ done
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 declare -A RATE
 for key in "${!RATES[@]}"; do RATE[$key]="$(median "${RATES[$key]}")"; done
-echo "all runs: $(for key in c0 swift0 c1 swift1 durable1 sqlite1; do printf '%s=[%s] ' "$key" "${RATES[$key]% }"; done)" >&2
+ALL_RUNS="$(for key in c0 swift0 c1 swift1 durable1 sqlite1; do printf '%s=[%s] ' "$key" "${RATES[$key]% }"; done)"
+echo "all runs: $ALL_RUNS" >&2
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 REPORT="$(cat <<TABLE
@@ -98,6 +99,9 @@ broker for it, then the subscriber reconnects and drains them; the rate runs fro
 message, so it measures the subscriber, not the publisher. Receive Maximum is 1000 for every subscriber.
 
 $REPORT
+
+Every run (msgs/s; c = C subscriber, swift = MQTTClient stream, digit = QoS): \`$ALL_RUNS\`
+Load average while running: $(cut -d' ' -f1-3 /proc/loadavg).
 
 Goals: MQTTClient >= 0.9 of C; durable (journal) >= 0.8 of non-durable QoS 1.
 DOC
