@@ -94,7 +94,17 @@ let package = Package(
         ], path: "Benchmarks/StoreBulkLoad", swiftSettings: strict,
            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
 
+        // MQTT throughput next to a C libmosquitto subscriber (bench/mqtt-bench.sh): a plain executable, since
+        // the C reference runs in the same script, outside ordo-one/benchmark.
+        .executableTarget(name: "MQTTThroughput", dependencies: [
+            "MQTT", "CSQLite", .product(name: "Logging", package: "swift-log"),
+        ], path: "bench/MQTTThroughput", swiftSettings: strict),
+
         // MARK: Tests
+        // The durable consumer the SIGKILL test starts and kills (no product: test-only).
+        .executableTarget(name: "DurableProbe", dependencies: [
+            "MQTT", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/DurableProbe", swiftSettings: strict),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "SparkplugTests", dependencies: ["Sparkplug"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
