@@ -63,6 +63,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Shared/Postgres", swiftSettings: strict),
         .target(name: "ServiceRuntime", dependencies: [
+            "MQTT", "EventSchema",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -117,6 +118,6 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: strict),
         // Starts the built executables as a user would: --help, /health, /metrics, SIGTERM.
-        .testTarget(name: "ExecutableTests", swiftSettings: strict),
+        .testTarget(name: "ExecutableTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -85,7 +85,7 @@ public struct MQTTURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `text` with anything between `user:` and `@` masked, for error messages about unparsable URLs.
-    static func redacted(_ text: String) -> String {
+    public static func redacted(_ text: String) -> String {
         guard let schemeEnd = text.range(of: "://"), let at = text.lastIndex(of: "@"),
               at > schemeEnd.upperBound else { return text }
         let userInfo = text[schemeEnd.upperBound..<at]
