@@ -100,7 +100,7 @@ public struct AliasTable: Sendable, Equatable {
                                  "datatype \(datatype) differs from \(entry.datatype) in the BIRTH")
         }
         resolved.datatype = entry.datatype
-        resolved.value = try metric.value?.resolved(as: entry.datatype, context: "metric \"\(entry.name)\"")
+        resolved.value = try metric.value?.typed(as: entry.datatype, "metric \"\(entry.name)\"")
         return resolved
     }
 }

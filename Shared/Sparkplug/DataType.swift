@@ -83,9 +83,9 @@ public enum DataType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
 }
 
 /// Reads a wire DataType number, naming where it came from when the number is not a DataType.
-func dataType(_ raw: UInt32, _ context: String) throws(SparkplugError) -> DataType {
+func dataType(_ raw: UInt32, _ context: @autoclosure () -> String) throws(SparkplugError) -> DataType {
     guard let type = DataType(rawValue: raw) else {
-        throw SparkplugError(.unknownDataType, context,
+        throw SparkplugError(.unknownDataType, context(),
                              "datatype \(raw) is not a Sparkplug DataType; known numbers are 0...34")
     }
     return type

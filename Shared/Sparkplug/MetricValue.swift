@@ -88,13 +88,18 @@ public enum MetricValue: Sendable, Equatable {
 
     /// Reads an `.untyped` value as `type` (the datatype its metric had in the BIRTH); a typed value
     /// must already have that type.
-    public func resolved(as type: DataType, context: String = "value") throws(SparkplugError) -> MetricValue {
+    public func resolved(as type: DataType, context label: String = "value") throws(SparkplugError) -> MetricValue {
+        try typed(as: type, label)
+    }
+
+    /// `resolved(as:)` with the error context built only when something fails.
+    func typed(as type: DataType, _ context: @autoclosure () -> String) throws(SparkplugError) -> MetricValue {
         switch self {
         case .untyped(let wire):
-            return try MetricValue(wire: wire, as: type, context)
+            return try MetricValue(wire: wire, as: type, context())
         default:
             guard datatype == type else {
-                throw SparkplugError(.valueMismatch, context,
+                throw SparkplugError(.valueMismatch, context(),
                                      "value is \(datatype?.description ?? "untyped"), expected \(type)")
             }
             return self
@@ -141,7 +146,7 @@ public enum UntypedValue: Sendable, Equatable {
 extension MetricValue {
     /// The wire member carrying this value (Sparkplug 3.0 value-field table).
     /// Signed 8/16/32-bit integers are sign-extended to 32 bits, as Tahu C and Java do.
-    func wire(_ context: String) throws(SparkplugError) -> UntypedValue {
+    func wire(_ context: @autoclosure () -> String) throws(SparkplugError) -> UntypedValue {
         switch self {
         case .int8(let v): return .int(UInt32(bitPattern: Int32(v)))
         case .int16(let v): return .int(UInt32(bitPattern: Int32(v)))
@@ -173,19 +178,19 @@ extension MetricValue {
         case .floatArray(let v): return .bytes(PackedArray.pack(v.map(\.bitPattern)))
         case .doubleArray(let v): return .bytes(PackedArray.pack(v.map(\.bitPattern)))
         case .booleanArray(let v): return .bytes(PackedArray.packBooleans(v))
-        case .stringArray(let v): return .bytes(try PackedArray.packStrings(v, context))
+        case .stringArray(let v): return .bytes(try PackedArray.packStrings(v, context()))
         case .dateTimeArray(let v): return .bytes(PackedArray.pack(v))
         case .untyped(let v): return v
         }
     }
 
     /// Gives a wire value its DataType, checking that the member and the range fit.
-    init(wire: UntypedValue, as type: DataType, _ context: String) throws(SparkplugError) {
+    init(wire: UntypedValue, as type: DataType, _ context: @autoclosure () -> String) throws(SparkplugError) {
         func mismatch() -> SparkplugError {
-            SparkplugError(.valueMismatch, context, "datatype \(type) cannot be carried in \(wire.member)")
+            SparkplugError(.valueMismatch, context(), "datatype \(type) cannot be carried in \(wire.member)")
         }
         func outOfRange(_ raw: some BinaryInteger) -> SparkplugError {
-            SparkplugError(.valueOutOfRange, context, "\(wire.member) \(raw) does not fit datatype \(type)")
+            SparkplugError(.valueOutOfRange, context(), "\(wire.member) \(raw) does not fit datatype \(type)")
         }
         switch (type, wire) {
         // Signed small integers: accept Tahu's sign extension to 32 bits and the width-truncated form
@@ -222,25 +227,25 @@ extension MetricValue {
         case (.template, .template(let v)): self = .template(v)
         case (.propertySet, .propertySet(let v)): self = .propertySet(v)
         case (.propertySetList, .propertySetList(let v)): self = .propertySetList(v)
-        case (.int8Array, .bytes(let b)): self = .int8Array(try PackedArray.unpack(b, type, context))
-        case (.int16Array, .bytes(let b)): self = .int16Array(try PackedArray.unpack(b, type, context))
-        case (.int32Array, .bytes(let b)): self = .int32Array(try PackedArray.unpack(b, type, context))
-        case (.int64Array, .bytes(let b)): self = .int64Array(try PackedArray.unpack(b, type, context))
+        case (.int8Array, .bytes(let b)): self = .int8Array(try PackedArray.unpack(b, type, context()))
+        case (.int16Array, .bytes(let b)): self = .int16Array(try PackedArray.unpack(b, type, context()))
+        case (.int32Array, .bytes(let b)): self = .int32Array(try PackedArray.unpack(b, type, context()))
+        case (.int64Array, .bytes(let b)): self = .int64Array(try PackedArray.unpack(b, type, context()))
         case (.uint8Array, .bytes(let b)): self = .uint8Array(b)
-        case (.uint16Array, .bytes(let b)): self = .uint16Array(try PackedArray.unpack(b, type, context))
-        case (.uint32Array, .bytes(let b)): self = .uint32Array(try PackedArray.unpack(b, type, context))
-        case (.uint64Array, .bytes(let b)): self = .uint64Array(try PackedArray.unpack(b, type, context))
+        case (.uint16Array, .bytes(let b)): self = .uint16Array(try PackedArray.unpack(b, type, context()))
+        case (.uint32Array, .bytes(let b)): self = .uint32Array(try PackedArray.unpack(b, type, context()))
+        case (.uint64Array, .bytes(let b)): self = .uint64Array(try PackedArray.unpack(b, type, context()))
         case (.floatArray, .bytes(let b)):
-            let bits: [UInt32] = try PackedArray.unpack(b, type, context)
+            let bits: [UInt32] = try PackedArray.unpack(b, type, context())
             self = .floatArray(bits.map(Float.init(bitPattern:)))
         case (.doubleArray, .bytes(let b)):
-            let bits: [UInt64] = try PackedArray.unpack(b, type, context)
+            let bits: [UInt64] = try PackedArray.unpack(b, type, context())
             self = .doubleArray(bits.map(Double.init(bitPattern:)))
-        case (.booleanArray, .bytes(let b)): self = .booleanArray(try PackedArray.unpackBooleans(b, context))
-        case (.stringArray, .bytes(let b)): self = .stringArray(try PackedArray.unpackStrings(b, context))
-        case (.dateTimeArray, .bytes(let b)): self = .dateTimeArray(try PackedArray.unpack(b, type, context))
+        case (.booleanArray, .bytes(let b)): self = .booleanArray(try PackedArray.unpackBooleans(b, context()))
+        case (.stringArray, .bytes(let b)): self = .stringArray(try PackedArray.unpackStrings(b, context()))
+        case (.dateTimeArray, .bytes(let b)): self = .dateTimeArray(try PackedArray.unpack(b, type, context()))
         case (.unknown, _):
-            throw SparkplugError(.unknownDataType, context, "datatype Unknown (0) cannot carry a value")
+            throw SparkplugError(.unknownDataType, context(), "datatype Unknown (0) cannot carry a value")
         default:
             throw mismatch()
         }
@@ -261,10 +266,10 @@ enum PackedArray {
 
     /// Reads back-to-back little-endian integers; the length must be a whole number of elements.
     static func unpack<T: FixedWidthInteger>(_ bytes: [UInt8], _ type: DataType,
-                                             _ context: String) throws(SparkplugError) -> [T] {
+                                             _ context: @autoclosure () -> String) throws(SparkplugError) -> [T] {
         let size = MemoryLayout<T>.size
         guard bytes.count % size == 0 else {
-            throw SparkplugError(.malformedArray, context,
+            throw SparkplugError(.malformedArray, context(),
                                  "\(type) needs a multiple of \(size) bytes, got \(bytes.count)")
         }
         var out: [T] = []
@@ -297,15 +302,15 @@ enum PackedArray {
     }
 
     /// Reads a BooleanArray, requiring exactly as many packed bytes as the count needs.
-    static func unpackBooleans(_ bytes: [UInt8], _ context: String) throws(SparkplugError) -> [Bool] {
+    static func unpackBooleans(_ bytes: [UInt8], _ context: @autoclosure () -> String) throws(SparkplugError) -> [Bool] {
         guard bytes.count >= 4 else {
-            throw SparkplugError(.malformedArray, context,
+            throw SparkplugError(.malformedArray, context(),
                                  "BooleanArray needs a 4-byte count, got \(bytes.count) bytes")
         }
         let count = Int(bytes[0]) | Int(bytes[1]) << 8 | Int(bytes[2]) << 16 | Int(bytes[3]) << 24
         let needed = (count + 7) / 8
         guard bytes.count - 4 == needed else {
-            throw SparkplugError(.malformedArray, context,
+            throw SparkplugError(.malformedArray, context(),
                                  "BooleanArray of \(count) values needs \(needed) packed bytes, got \(bytes.count - 4)")
         }
         var out: [Bool] = []
@@ -317,12 +322,12 @@ enum PackedArray {
     }
 
     /// Sparkplug StringArray: UTF-8 strings, each followed by a 0x00 byte.
-    static func packStrings(_ values: [String], _ context: String) throws(SparkplugError) -> [UInt8] {
+    static func packStrings(_ values: [String], _ context: @autoclosure () -> String) throws(SparkplugError) -> [UInt8] {
         var out: [UInt8] = []
         for value in values {
             let utf8 = Array(value.utf8)
             guard !utf8.contains(0) else {
-                throw SparkplugError(.unencodable, context, "StringArray element contains a NUL byte")
+                throw SparkplugError(.unencodable, context(), "StringArray element contains a NUL byte")
             }
             out.append(contentsOf: utf8)
             out.append(0)
@@ -331,15 +336,15 @@ enum PackedArray {
     }
 
     /// Reads a StringArray; the bytes must end with the last terminator and be valid UTF-8.
-    static func unpackStrings(_ bytes: [UInt8], _ context: String) throws(SparkplugError) -> [String] {
+    static func unpackStrings(_ bytes: [UInt8], _ context: @autoclosure () -> String) throws(SparkplugError) -> [String] {
         guard bytes.isEmpty || bytes.last == 0 else {
-            throw SparkplugError(.malformedArray, context, "StringArray does not end with a 0x00 terminator")
+            throw SparkplugError(.malformedArray, context(), "StringArray does not end with a 0x00 terminator")
         }
         var out: [String] = []
         var start = 0
         for index in bytes.indices where bytes[index] == 0 {
             guard let string = String(validating: bytes[start..<index], as: UTF8.self) else {
-                throw SparkplugError(.invalidString, context,
+                throw SparkplugError(.invalidString, context(),
                                      "StringArray element \(out.count) is not valid UTF-8")
             }
             out.append(string)

@@ -38,10 +38,10 @@ final class ProtobufCArena {
     }
 
     /// A NUL-terminated copy; strings with an embedded NUL cannot be carried by protobuf-c.
-    func string(_ value: String, _ context: String) throws(SparkplugError) -> UnsafeMutablePointer<CChar> {
+    func string(_ value: String, _ context: @autoclosure () -> String) throws(SparkplugError) -> UnsafeMutablePointer<CChar> {
         let utf8 = Array(value.utf8)
         guard !utf8.contains(0) else {
-            throw SparkplugError(.unencodable, context, "string contains a NUL byte")
+            throw SparkplugError(.unencodable, context(), "string contains a NUL byte")
         }
         let pointer = allocate(CChar.self, count: utf8.count + 1)
         utf8.withUnsafeBytes { UnsafeMutableRawPointer(pointer).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
@@ -103,31 +103,31 @@ enum ProtobufCEncoder {
 
     /// Checks a metric's datatype against its value and returns the wire member to send.
     private static func checkedWire(_ datatype: DataType?, _ value: MetricValue,
-                                    _ context: String) throws(SparkplugError) -> UntypedValue {
-        guard let datatype else { return try value.wire(context) }
-        return try value.resolved(as: datatype, context: context).wire(context)
+                                    _ context: @autoclosure () -> String) throws(SparkplugError) -> UntypedValue {
+        guard let datatype else { return try value.wire(context()) }
+        return try value.typed(as: datatype, context()).wire(context())
     }
 
-    static func metric(_ metric: Metric, _ context: String,
+    static func metric(_ metric: Metric, _ context: @autoclosure () -> String,
                        _ arena: ProtobufCArena) throws(SparkplugError) -> UnsafeMutablePointer<PBMetric> {
         let m = arena.allocate(PBMetric.self)
         org__eclipse__tahu__protobuf__payload__metric__init(m)
-        if let name = metric.name { m.pointee.name = try arena.string(name, context) }
+        if let name = metric.name { m.pointee.name = try arena.string(name, context()) }
         if let alias = metric.alias { m.pointee.has_alias = 1; m.pointee.alias = alias }
         if let timestamp = metric.timestamp { m.pointee.has_timestamp = 1; m.pointee.timestamp = timestamp }
         if let datatype = metric.datatype { m.pointee.has_datatype = 1; m.pointee.datatype = datatype.rawValue }
         if metric.isHistorical { m.pointee.has_is_historical = 1; m.pointee.is_historical = 1 }
         if metric.isTransient { m.pointee.has_is_transient = 1; m.pointee.is_transient = 1 }
         if metric.isNull { m.pointee.has_is_null = 1; m.pointee.is_null = 1 }
-        if let metadata = metric.metadata { m.pointee.metadata = try self.metadata(metadata, context, arena) }
+        if let metadata = metric.metadata { m.pointee.metadata = try self.metadata(metadata, context(), arena) }
         if let properties = metric.properties {
-            m.pointee.properties = try propertySet(properties, "\(context) properties", arena)
+            m.pointee.properties = try propertySet(properties, "\(context()) properties", arena)
         }
         guard let value = metric.value else { return m }
         if metric.isNull {
-            throw SparkplugError(.valueMismatch, context, "a null metric (isNull) cannot carry a value")
+            throw SparkplugError(.valueMismatch, context(), "a null metric (isNull) cannot carry a value")
         }
-        switch try checkedWire(metric.datatype, value, context) {
+        switch try checkedWire(metric.datatype, value, context()) {
         case .int(let v): m.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_INT_VALUE; m.pointee.int_value = v
         case .long(let v): m.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_LONG_VALUE; m.pointee.long_value = v
         case .float(let v): m.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_FLOAT_VALUE; m.pointee.float_value = v
@@ -135,56 +135,56 @@ enum ProtobufCEncoder {
         case .boolean(let v): m.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_BOOLEAN_VALUE; m.pointee.boolean_value = v ? 1 : 0
         case .string(let v):
             m.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_STRING_VALUE
-            m.pointee.string_value = try arena.string(v, context)
+            m.pointee.string_value = try arena.string(v, context())
         case .bytes(let v):
             m.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_BYTES_VALUE
             m.pointee.bytes_value = arena.binary(v)
         case .dataSet(let v):
             m.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_DATASET_VALUE
-            m.pointee.dataset_value = try dataSet(v, "\(context) dataset", arena)
+            m.pointee.dataset_value = try dataSet(v, "\(context()) dataset", arena)
         case .template(let v):
             m.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__METRIC__VALUE_TEMPLATE_VALUE
-            m.pointee.template_value = try template(v, "\(context) template", arena)
+            m.pointee.template_value = try template(v, "\(context()) template", arena)
         case .propertySet, .propertySetList:
-            throw SparkplugError(.valueMismatch, context,
+            throw SparkplugError(.valueMismatch, context(),
                                  "PropertySet values exist only inside properties, not as a metric value")
         }
         return m
     }
 
-    static func metadata(_ metadata: MetaData, _ context: String,
+    static func metadata(_ metadata: MetaData, _ outer: @autoclosure () -> String,
                          _ arena: ProtobufCArena) throws(SparkplugError) -> UnsafeMutablePointer<PBMetaData> {
         let d = arena.allocate(PBMetaData.self)
         org__eclipse__tahu__protobuf__payload__meta_data__init(d)
-        let context = "\(context) metadata"
+        func context() -> String { "\(outer()) metadata" }
         if let v = metadata.isMultiPart { d.pointee.has_is_multi_part = 1; d.pointee.is_multi_part = v ? 1 : 0 }
-        if let v = metadata.contentType { d.pointee.content_type = try arena.string(v, context) }
+        if let v = metadata.contentType { d.pointee.content_type = try arena.string(v, context()) }
         if let v = metadata.size { d.pointee.has_size = 1; d.pointee.size = v }
         if let v = metadata.seq { d.pointee.has_seq = 1; d.pointee.seq = v }
-        if let v = metadata.fileName { d.pointee.file_name = try arena.string(v, context) }
-        if let v = metadata.fileType { d.pointee.file_type = try arena.string(v, context) }
-        if let v = metadata.md5 { d.pointee.md5 = try arena.string(v, context) }
-        if let v = metadata.description { d.pointee.description = try arena.string(v, context) }
+        if let v = metadata.fileName { d.pointee.file_name = try arena.string(v, context()) }
+        if let v = metadata.fileType { d.pointee.file_type = try arena.string(v, context()) }
+        if let v = metadata.md5 { d.pointee.md5 = try arena.string(v, context()) }
+        if let v = metadata.description { d.pointee.description = try arena.string(v, context()) }
         return d
     }
 
-    static func propertySet(_ set: PropertySet, _ context: String,
+    static func propertySet(_ set: PropertySet, _ context: @autoclosure () -> String,
                             _ arena: ProtobufCArena) throws(SparkplugError) -> UnsafeMutablePointer<PBPropertySet> {
         let s = arena.allocate(PBPropertySet.self)
         org__eclipse__tahu__protobuf__payload__property_set__init(s)
         s.pointee.n_keys = set.entries.count
         s.pointee.keys = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: set.entries.count)
         for (index, entry) in set.entries.enumerated() {
-            s.pointee.keys[index] = try arena.string(entry.key, context)
+            s.pointee.keys[index] = try arena.string(entry.key, context())
         }
         s.pointee.n_values = set.entries.count
         s.pointee.values = try arena.messages(set.entries) { (_, entry) throws(SparkplugError) in
-            try Self.propertyValue(entry.value, "\(context) \"\(entry.key)\"", arena)
+            try Self.propertyValue(entry.value, "\(context()) \"\(entry.key)\"", arena)
         }
         return s
     }
 
-    static func propertyValue(_ property: PropertyValue, _ context: String,
+    static func propertyValue(_ property: PropertyValue, _ context: @autoclosure () -> String,
                               _ arena: ProtobufCArena) throws(SparkplugError) -> UnsafeMutablePointer<PBPropertyValue> {
         let p = arena.allocate(PBPropertyValue.self)
         org__eclipse__tahu__protobuf__payload__property_value__init(p)
@@ -194,7 +194,7 @@ enum ProtobufCEncoder {
             p.pointee.is_null = 1
             return p
         }
-        switch try checkedWire(property.datatype, value, context) {
+        switch try checkedWire(property.datatype, value, context()) {
         case .int(let v): p.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__PROPERTY_VALUE__VALUE_INT_VALUE; p.pointee.int_value = v
         case .long(let v): p.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__PROPERTY_VALUE__VALUE_LONG_VALUE; p.pointee.long_value = v
         case .float(let v): p.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__PROPERTY_VALUE__VALUE_FLOAT_VALUE; p.pointee.float_value = v
@@ -202,34 +202,34 @@ enum ProtobufCEncoder {
         case .boolean(let v): p.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__PROPERTY_VALUE__VALUE_BOOLEAN_VALUE; p.pointee.boolean_value = v ? 1 : 0
         case .string(let v):
             p.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__PROPERTY_VALUE__VALUE_STRING_VALUE
-            p.pointee.string_value = try arena.string(v, context)
+            p.pointee.string_value = try arena.string(v, context())
         case .propertySet(let v):
             p.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__PROPERTY_VALUE__VALUE_PROPERTYSET_VALUE
-            p.pointee.propertyset_value = try propertySet(v, context, arena)
+            p.pointee.propertyset_value = try propertySet(v, context(), arena)
         case .propertySetList(let sets):
             let list = arena.allocate(PBPropertySetList.self)
             org__eclipse__tahu__protobuf__payload__property_set_list__init(list)
             list.pointee.n_propertyset = sets.count
             list.pointee.propertyset = try arena.messages(sets) { (index, set) throws(SparkplugError) in
-                try Self.propertySet(set, "\(context)[\(index)]", arena)
+                try Self.propertySet(set, "\(context())[\(index)]", arena)
             }
             p.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__PROPERTY_VALUE__VALUE_PROPERTYSETS_VALUE
             p.pointee.propertysets_value = list
         case .bytes, .dataSet, .template:
-            throw SparkplugError(.valueMismatch, context,
+            throw SparkplugError(.valueMismatch, context(),
                                  "a property value cannot be \(value.datatype?.description ?? "raw bytes")")
         }
         return p
     }
 
-    static func dataSet(_ set: DataSet, _ context: String,
+    static func dataSet(_ set: DataSet, _ context: @autoclosure () -> String,
                         _ arena: ProtobufCArena) throws(SparkplugError) -> UnsafeMutablePointer<PBDataSet> {
         guard set.columns.count == set.types.count else {
-            throw SparkplugError(.invalidDataSet, context,
+            throw SparkplugError(.invalidDataSet, context(),
                                  "\(set.columns.count) column names but \(set.types.count) column types")
         }
         for type in set.types where !type.isBasic {
-            throw SparkplugError(.invalidDataSet, context, "column type \(type) is not a basic type (Int8...UUID)")
+            throw SparkplugError(.invalidDataSet, context(), "column type \(type) is not a basic type (Int8...UUID)")
         }
         let d = arena.allocate(PBDataSet.self)
         org__eclipse__tahu__protobuf__payload__data_set__init(d)
@@ -238,7 +238,7 @@ enum ProtobufCEncoder {
         d.pointee.n_columns = set.columns.count
         d.pointee.columns = arena.allocate(UnsafeMutablePointer<CChar>?.self, count: set.columns.count)
         for (index, column) in set.columns.enumerated() {
-            d.pointee.columns[index] = try arena.string(column, context)
+            d.pointee.columns[index] = try arena.string(column, context())
         }
         d.pointee.n_types = set.types.count
         d.pointee.types = arena.allocate(UInt32.self, count: set.types.count)
@@ -246,18 +246,18 @@ enum ProtobufCEncoder {
         d.pointee.n_rows = set.rows.count
         d.pointee.rows = try arena.messages(set.rows) { (rowIndex, row) throws(SparkplugError) in
             guard row.count == set.columns.count else {
-                throw SparkplugError(.invalidDataSet, "\(context) row \(rowIndex)",
+                throw SparkplugError(.invalidDataSet, "\(context()) row \(rowIndex)",
                                      "\(row.count) cells for \(set.columns.count) columns")
             }
             let r = arena.allocate(PBRow.self)
             org__eclipse__tahu__protobuf__payload__data_set__row__init(r)
             r.pointee.n_elements = row.count
             r.pointee.elements = try arena.messages(row) { (column, cell) throws(SparkplugError) in
-                let cellContext = "\(context) row \(rowIndex) column \"\(set.columns[column])\""
+                func cellContext() -> String { "\(context()) row \(rowIndex) column \"\(set.columns[column])\"" }
                 let v = arena.allocate(PBDataSetValue.self)
                 org__eclipse__tahu__protobuf__payload__data_set__data_set_value__init(v)
                 guard let cell else { return v }
-                switch try checkedWire(set.types[column], cell, cellContext) {
+                switch try checkedWire(set.types[column], cell, cellContext()) {
                 case .int(let x): v.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__DATA_SET__DATA_SET_VALUE__VALUE_INT_VALUE; v.pointee.int_value = x
                 case .long(let x): v.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__DATA_SET__DATA_SET_VALUE__VALUE_LONG_VALUE; v.pointee.long_value = x
                 case .float(let x): v.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__DATA_SET__DATA_SET_VALUE__VALUE_FLOAT_VALUE; v.pointee.float_value = x
@@ -265,9 +265,9 @@ enum ProtobufCEncoder {
                 case .boolean(let x): v.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__DATA_SET__DATA_SET_VALUE__VALUE_BOOLEAN_VALUE; v.pointee.boolean_value = x ? 1 : 0
                 case .string(let x):
                     v.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__DATA_SET__DATA_SET_VALUE__VALUE_STRING_VALUE
-                    v.pointee.string_value = try arena.string(x, cellContext)
+                    v.pointee.string_value = try arena.string(x, cellContext())
                 default:
-                    throw SparkplugError(.invalidDataSet, cellContext, "cell is not a basic value")
+                    throw SparkplugError(.invalidDataSet, cellContext(), "cell is not a basic value")
                 }
                 return v
             }
@@ -276,28 +276,28 @@ enum ProtobufCEncoder {
         return d
     }
 
-    static func template(_ template: Template, _ context: String,
+    static func template(_ template: Template, _ context: @autoclosure () -> String,
                          _ arena: ProtobufCArena) throws(SparkplugError) -> UnsafeMutablePointer<PBTemplate> {
-        try checkRules(template, context)
+        try checkRules(template, context())
         let t = arena.allocate(PBTemplate.self)
         org__eclipse__tahu__protobuf__payload__template__init(t)
-        if let version = template.version { t.pointee.version = try arena.string(version, context) }
-        if let ref = template.templateRef { t.pointee.template_ref = try arena.string(ref, context) }
+        if let version = template.version { t.pointee.version = try arena.string(version, context()) }
+        if let ref = template.templateRef { t.pointee.template_ref = try arena.string(ref, context()) }
         t.pointee.has_is_definition = 1
         t.pointee.is_definition = template.isDefinition ? 1 : 0
         t.pointee.n_metrics = template.metrics.count
         t.pointee.metrics = try arena.messages(template.metrics) { (index, metric) throws(SparkplugError) in
-            try Self.metric(metric, "\(context) > \(metric.label(index))", arena)
+            try Self.metric(metric, "\(context()) > \(metric.label(index))", arena)
         }
         t.pointee.n_parameters = template.parameters.count
         t.pointee.parameters = try arena.messages(template.parameters) { (index, parameter) throws(SparkplugError) in
-            let pContext = "\(context) parameter \"\(parameter.name ?? "#\(index)")\""
+            func pContext() -> String { "\(context()) parameter \"\(parameter.name ?? "#\(index)")\"" }
             let p = arena.allocate(PBParameter.self)
             org__eclipse__tahu__protobuf__payload__template__parameter__init(p)
-            if let name = parameter.name { p.pointee.name = try arena.string(name, pContext) }
+            if let name = parameter.name { p.pointee.name = try arena.string(name, pContext()) }
             if let type = parameter.datatype { p.pointee.has_type = 1; p.pointee.type = type.rawValue }
             guard let value = parameter.value else { return p }
-            switch try checkedWire(parameter.datatype, value, pContext) {
+            switch try checkedWire(parameter.datatype, value, pContext()) {
             case .int(let x): p.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__TEMPLATE__PARAMETER__VALUE_INT_VALUE; p.pointee.int_value = x
             case .long(let x): p.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__TEMPLATE__PARAMETER__VALUE_LONG_VALUE; p.pointee.long_value = x
             case .float(let x): p.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__TEMPLATE__PARAMETER__VALUE_FLOAT_VALUE; p.pointee.float_value = x
@@ -305,9 +305,9 @@ enum ProtobufCEncoder {
             case .boolean(let x): p.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__TEMPLATE__PARAMETER__VALUE_BOOLEAN_VALUE; p.pointee.boolean_value = x ? 1 : 0
             case .string(let x):
                 p.pointee.value_case = ORG__ECLIPSE__TAHU__PROTOBUF__PAYLOAD__TEMPLATE__PARAMETER__VALUE_STRING_VALUE
-                p.pointee.string_value = try arena.string(x, pContext)
+                p.pointee.string_value = try arena.string(x, pContext())
             default:
-                throw SparkplugError(.invalidTemplate, pContext, "a parameter must be a basic value")
+                throw SparkplugError(.invalidTemplate, pContext(), "a parameter must be a basic value")
             }
             return p
         }
@@ -315,12 +315,12 @@ enum ProtobufCEncoder {
     }
 
     /// Sparkplug 3.0: a definition has no template_ref; an instance names its definition.
-    static func checkRules(_ template: Template, _ context: String) throws(SparkplugError) {
+    static func checkRules(_ template: Template, _ context: @autoclosure () -> String) throws(SparkplugError) {
         if template.isDefinition, let ref = template.templateRef {
-            throw SparkplugError(.invalidTemplate, context, "a definition must not have template_ref (\"\(ref)\")")
+            throw SparkplugError(.invalidTemplate, context(), "a definition must not have template_ref (\"\(ref)\")")
         }
         if !template.isDefinition, template.templateRef == nil {
-            throw SparkplugError(.invalidTemplate, context, "an instance needs template_ref naming its definition")
+            throw SparkplugError(.invalidTemplate, context(), "an instance needs template_ref naming its definition")
         }
     }
 }

@@ -57,69 +57,70 @@ enum WireScan {
     }
 
     private static func scan(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, _ message: Message,
-                             depth: Int, path: String) throws(SparkplugError) {
+                             depth: Int, path: @autoclosure () -> String) throws(SparkplugError) {
         guard depth <= maxDepth else {
-            throw SparkplugError(.nestingTooDeep, path, "messages nest deeper than \(maxDepth) levels")
+            throw SparkplugError(.nestingTooDeep, path(), "messages nest deeper than \(maxDepth) levels")
         }
         var index = range.lowerBound
-        var counts: [UInt64: Int] = [:]
+        // Occurrences per field number, only for error paths; Sparkplug field numbers stay below 20.
+        var counts = InlineArray<20, Int>(repeating: 0)
         while index < range.upperBound {
-            let key = try varint(bytes, &index, range.upperBound, path)
+            let key = try varint(bytes, &index, range.upperBound, path())
             let number = key >> 3
             guard number != 0 else {
-                throw SparkplugError(.malformedProtobuf, path, "field number 0 at byte \(index)")
+                throw SparkplugError(.malformedProtobuf, path(), "field number 0 at byte \(index)")
             }
             switch key & 7 {
-            case 0: _ = try varint(bytes, &index, range.upperBound, path)
-            case 1: try skip(8, &index, range.upperBound, path)
-            case 5: try skip(4, &index, range.upperBound, path)
+            case 0: _ = try varint(bytes, &index, range.upperBound, path())
+            case 1: try skip(8, &index, range.upperBound, path())
+            case 5: try skip(4, &index, range.upperBound, path())
             case 2:
-                let length = try varint(bytes, &index, range.upperBound, path)
+                let length = try varint(bytes, &index, range.upperBound, path())
                 guard length <= UInt64(range.upperBound - index) else {
-                    throw SparkplugError(.malformedProtobuf, path,
+                    throw SparkplugError(.malformedProtobuf, path(),
                                          "field \(number) claims \(length) bytes, \(range.upperBound - index) remain")
                 }
                 let body = index..<(index + Int(length))
                 index = body.upperBound
                 switch message.field(number) {
                 case .string(let name):
-                    let position = counts[number, default: 0]
-                    counts[number] = position + 1
-                    try checkString(bytes, body, "\(path).\(name)[\(position)]")
+                    let position = counts[Int(number)]
+                    counts[Int(number)] = position + 1
+                    try checkString(bytes, body, "\(path()).\(name)[\(position)]")
                 case .message(let child, let name):
-                    let position = counts[number, default: 0]
-                    counts[number] = position + 1
-                    try scan(bytes, body, child, depth: depth + 1, path: "\(path).\(name)[\(position)]")
+                    let position = counts[Int(number)]
+                    counts[Int(number)] = position + 1
+                    try scan(bytes, body, child, depth: depth + 1, path: "\(path()).\(name)[\(position)]")
                 case nil:
                     break
                 }
             default:
                 // Groups (3, 4) and the reserved wire types do not occur in the Sparkplug schema.
-                throw SparkplugError(.malformedProtobuf, path, "unsupported wire type \(key & 7) in field \(number)")
+                throw SparkplugError(.malformedProtobuf, path(), "unsupported wire type \(key & 7) in field \(number)")
             }
         }
     }
 
     private static func checkString(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>,
-                                    _ path: String) throws(SparkplugError) {
+                                    _ path: @autoclosure () -> String) throws(SparkplugError) {
         let slice = UnsafeRawBufferPointer(rebasing: bytes[range])
         guard !slice.contains(0) else {
-            throw SparkplugError(.invalidString, path, "string contains a NUL byte")
+            throw SparkplugError(.invalidString, path(), "string contains a NUL byte")
         }
         guard String(validating: slice, as: UTF8.self) != nil else {
-            throw SparkplugError(.invalidString, path, "string is not valid UTF-8")
+            throw SparkplugError(.invalidString, path(), "string is not valid UTF-8")
         }
     }
 
-    private static func skip(_ count: Int, _ index: inout Int, _ end: Int, _ path: String) throws(SparkplugError) {
+    private static func skip(_ count: Int, _ index: inout Int, _ end: Int, _ path: @autoclosure () -> String) throws(SparkplugError) {
         guard end - index >= count else {
-            throw SparkplugError(.malformedProtobuf, path, "truncated: \(count)-byte field at byte \(index)")
+            throw SparkplugError(.malformedProtobuf, path(), "truncated: \(count)-byte field at byte \(index)")
         }
         index += count
     }
 
     private static func varint(_ bytes: UnsafeRawBufferPointer, _ index: inout Int, _ end: Int,
-                               _ path: String) throws(SparkplugError) -> UInt64 {
+                               _ path: @autoclosure () -> String) throws(SparkplugError) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while index < end {
@@ -130,6 +131,6 @@ enum WireScan {
             if byte & 0x80 == 0 { return value }
             shift += 7
         }
-        throw SparkplugError(.malformedProtobuf, path, "truncated or overlong varint at byte \(index)")
+        throw SparkplugError(.malformedProtobuf, path(), "truncated or overlong varint at byte \(index)")
     }
 }
