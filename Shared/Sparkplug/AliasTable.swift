@@ -6,8 +6,11 @@ public struct AliasTable: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         /// The device that declared it; nil for a node metric.
         public let device: String?
+        /// Metric name as declared in the BIRTH.
         public let name: String
+        /// Datatype declared in the BIRTH; DATA values are read as this type.
         public let datatype: DataType
+        /// Alias, when the BIRTH gave one.
         public let alias: UInt64?
     }
 

@@ -95,9 +95,13 @@ public struct MetaData: Sendable, Equatable {
     public var size: UInt64?
     /// Part number of a multi-part value (not the message seq).
     public var seq: UInt64?
+    /// File name of a File value.
     public var fileName: String?
+    /// File type or extension.
     public var fileType: String?
+    /// MD5 of the data, as text.
     public var md5: String?
+    /// Free text.
     public var description: String?
 
     /// Creates metadata; every field is optional.
@@ -136,6 +140,7 @@ public struct DataSet: Sendable, Equatable {
 public struct Template: Sendable, Equatable {
     /// A template parameter: a named basic value.
     public struct Parameter: Sendable, Equatable {
+        /// Parameter name.
         public var name: String?
         /// A basic DataType; required for a typed value.
         public var datatype: DataType?
@@ -150,9 +155,11 @@ public struct Template: Sendable, Equatable {
         }
     }
 
+    /// Template version string.
     public var version: String?
     /// Member metrics.
     public var metrics: [Metric]
+    /// Template parameters.
     public var parameters: [Parameter]
     /// For an instance: the name of its definition; nil in a definition.
     public var templateRef: String?

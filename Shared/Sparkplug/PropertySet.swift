@@ -2,7 +2,9 @@
 public struct PropertySet: Sendable, Equatable {
     /// One property.
     public struct Entry: Sendable, Equatable {
+        /// Property name (`engUnit`, `Quality`, ...).
         public var key: String
+        /// Property value.
         public var value: PropertyValue
 
         /// Creates a property.

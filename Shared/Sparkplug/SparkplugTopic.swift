@@ -27,6 +27,7 @@ public struct SparkplugTopic: Hashable, Sendable, CustomStringConvertible {
         case state(hostID: String)
     }
 
+    /// The validated parts of the topic.
     public let kind: Kind
 
     /// An edge node or device topic. Throws when an id is empty or contains `+ / #`, or when the

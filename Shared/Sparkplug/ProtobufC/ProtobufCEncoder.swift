@@ -23,6 +23,11 @@ typealias PBParameter = Org__Eclipse__Tahu__Protobuf__Payload__Template__Paramet
 final class ProtobufCArena {
     private var allocations: [UnsafeMutableRawPointer] = []
 
+    /// Room for a typical DATA message (payload, metric array, a few dozen metrics) without regrowing.
+    init() {
+        allocations.reserveCapacity(64)
+    }
+
     deinit {
         for pointer in allocations { free(pointer) }
     }
