@@ -83,6 +83,13 @@ let package = Package(
         .executableTarget(name: "RagIndex", dependencies: ["ServiceRuntime", "MQTT"],
                           path: "Services/RagIndex", swiftSettings: strict),
 
+        // MARK: Benchmarks (`make bench`)
+        .executableTarget(name: "SparkplugCodec", dependencies: [
+            "Sparkplug", "CSparkplugB",
+            .product(name: "Benchmark", package: "benchmark"),
+        ], path: "Benchmarks/SparkplugCodec", swiftSettings: strict,
+           plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+
         // MARK: Tests
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "SparkplugTests", dependencies: ["Sparkplug"],
