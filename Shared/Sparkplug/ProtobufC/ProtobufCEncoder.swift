@@ -67,8 +67,9 @@ final class ProtobufCArena {
                                     _ build: (Int, Element) throws(SparkplugError) -> UnsafeMutablePointer<Message>)
         throws(SparkplugError) -> UnsafeMutablePointer<UnsafeMutablePointer<Message>?> {
         let array = allocate(UnsafeMutablePointer<Message>?.self, count: elements.count)
-        for (index, element) in elements.enumerated() {
-            array[index] = try build(index, element)
+        // Index access borrows each element; enumerated() would copy (and retain) every metric.
+        for index in elements.indices {
+            array[index] = try build(index, elements[index])
         }
         return array
     }
