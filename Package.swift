@@ -94,6 +94,11 @@ let package = Package(
             .product(name: "Benchmark", package: "benchmark"),
         ], path: "Benchmarks/StoreBulkLoad", swiftSettings: strict,
            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        .executableTarget(name: "SparkplugCodec", dependencies: [
+            "Sparkplug", "CSparkplugB",
+            .product(name: "Benchmark", package: "benchmark"),
+        ], path: "Benchmarks/SparkplugCodec", swiftSettings: strict,
+           plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
 
         // MQTT throughput next to a C libmosquitto subscriber (bench/mqtt-bench.sh): a plain executable, since
         // the C reference runs in the same script, outside ordo-one/benchmark.
