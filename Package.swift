@@ -63,6 +63,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Shared/Postgres", swiftSettings: strict),
         .target(name: "ServiceRuntime", dependencies: [
+            "MQTT", "EventSchema",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -87,19 +88,41 @@ let package = Package(
         .executableTarget(name: "schema-export", dependencies: ["EventSchema"],
                           path: "Shared/SchemaExport", swiftSettings: strict),
 
+        // MARK: Benchmarks (`make bench`; ordo-one/benchmark finds them under Benchmarks/)
+        .executableTarget(name: "StoreBulkLoad", dependencies: [
+            "SQLite", "Postgres",
+            .product(name: "Benchmark", package: "benchmark"),
+        ], path: "Benchmarks/StoreBulkLoad", swiftSettings: strict,
+           plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        .executableTarget(name: "SparkplugCodec", dependencies: [
+            "Sparkplug", "CSparkplugB",
+            .product(name: "Benchmark", package: "benchmark"),
+        ], path: "Benchmarks/SparkplugCodec", swiftSettings: strict,
+           plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+
+        // MQTT throughput next to a C libmosquitto subscriber (bench/mqtt-bench.sh): a plain executable, since
+        // the C reference runs in the same script, outside ordo-one/benchmark.
+        .executableTarget(name: "MQTTThroughput", dependencies: [
+            "MQTT", "CSQLite", .product(name: "Logging", package: "swift-log"),
+        ], path: "bench/MQTTThroughput", swiftSettings: strict),
+
         // MARK: Tests
+        // The durable consumer the SIGKILL test starts and kills (no product: test-only).
+        .executableTarget(name: "DurableProbe", dependencies: [
+            "MQTT", .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/DurableProbe", swiftSettings: strict),
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "SparkplugTests", dependencies: ["Sparkplug"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EventSchemaTests", dependencies: ["EventSchema"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
         .testTarget(name: "ServiceRuntimeTests", dependencies: [
             "ServiceRuntime",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: strict),
         // Starts the built executables as a user would: --help, /health, /metrics, SIGTERM.
-        .testTarget(name: "ExecutableTests", swiftSettings: strict),
+        .testTarget(name: "ExecutableTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -27,5 +27,9 @@ public struct RuntimeOptions: ParsableArguments, Sendable {
             help: "Instance name, unique among replicas of this service (env INSTANCE; default the host name).")
     public var instance: String?
 
+    @Option(name: .customLong("uns-prefix"),
+            help: "Root of the unified-namespace topics (env UNS_PREFIX; default uns/v1).")
+    public var unsPrefix: String?
+
     public init() {}
 }

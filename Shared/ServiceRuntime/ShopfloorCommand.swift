@@ -5,7 +5,8 @@ import ServiceLifecycle
 
 /// What every Shopfloor executable is: an argument-parsing command that resolves its configuration, sets up
 /// logging and metrics, builds its services and runs them until SIGTERM. An executable supplies its name,
-/// its default HTTP port and its own services; the HTTP server with `/health` and `/metrics` is added here.
+/// its default HTTP port and its own services; the retained status topic and the HTTP server with `/health`
+/// and `/metrics` are added here.
 public protocol ShopfloorCommand: AsyncParsableCommand {
     /// The service name in logs, metrics, `/health` and status topics.
     static var serviceName: String { get }
@@ -25,9 +26,11 @@ extension ShopfloorCommand {
         let logger = Observability.bootstrap(config)
         logger.info("starting", metadata: ["config": "\(config)", "version": "\(ShopfloorVersion.current)"])
         let health = HealthChecks()
+        let status = try ServiceStatusPublisher(config: config, health: health, logger: logger)
         let own = try await services(config: config, health: health, logger: logger)
         let http = ObservabilityServer.service(
             config: config, router: ObservabilityServer.router(config: config, health: health), logger: logger)
-        try await ServiceRunner.run(own + [http], logger: logger)
+        // Status first so it is the last to stop: `offline` is published after the service's own goodbyes.
+        try await ServiceRunner.run([status] + own + [http], logger: logger)
     }
 }

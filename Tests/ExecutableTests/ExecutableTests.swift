@@ -1,4 +1,6 @@
 import Foundation
+import MQTT
+import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -26,28 +28,95 @@ struct ExecutableTests {
         }
     }
 
-    @Test(arguments: executables)
-    func servesHealthAndMetricsThenStopsCleanlyOnSIGTERM(name: String) async throws {
-        let service = try RunningService(name, arguments: ["--http-port", "0", "--log-format", "json"],
-                                         environment: ["MQTT_URL": ProcessInfo.processInfo.environment["MQTT_URL"]
-                                             ?? "mqtt://127.0.0.1:1883"])
-        defer { service.terminate() }
+    /// The broker the test harness started.
+    private static func brokerURL() throws -> String {
+        let broker = try TestEnvironment.mqttBroker()
+        return "mqtt://\(broker.host):\(broker.port)"
+    }
+
+    /// Starts `name` on a free HTTP port and returns it with the port it logged.
+    private func start(_ name: String, instance: String, prefix: String) async throws -> (RunningService, Int) {
+        let service = try RunningService(
+            name, arguments: ["--http-port", "0", "--log-format", "json", "--instance", instance],
+            environment: ["MQTT_URL": try Self.brokerURL(), "UNS_PREFIX": prefix])
         let line = try await service.waitForLog { $0.contains("HTTP server listening") }
         let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-        let port = try #require(Int(object?["port"] as? String ?? ""))
+        return (service, try #require(Int(object?["port"] as? String ?? "")))
+    }
 
-        let (health, healthResponse) = try await URLSession.shared.data(
-            from: URL(string: "http://127.0.0.1:\(port)/health")!)
-        #expect((healthResponse as? HTTPURLResponse)?.statusCode == 200)
-        #expect(String(decoding: health, as: UTF8.self).contains(#""service":"\#(name)""#))
+    private func get(_ port: Int, _ path: String) async throws -> (status: Int, body: String) {
+        let url = try #require(URL(string: "http://127.0.0.1:\(port)\(path)"))
+        let (data, response) = try await URLSession.shared.data(from: url)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
 
-        let (metrics, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/metrics")!)
-        #expect(String(decoding: metrics, as: UTF8.self).contains("shopfloor_build_info{service=\"\(name)\""))
+    @Test(arguments: executables)
+    func servesHealthAndMetricsThenStopsCleanlyOnSIGTERM(name: String) async throws {
+        let prefix = TestEnvironment.uniqueName("uns")
+        let (service, port) = try await start(name, instance: "exec-test", prefix: prefix)
+        defer { service.terminate() }
+
+        // Readiness: /health turns 200 once the broker connection is up.
+        var health = try await get(port, "/health")
+        try await poll("\(name) /health to report ok") {
+            health = try await get(port, "/health")
+            return health.status == 200
+        }
+        #expect(health.body.contains(#""service":"\#(name)""#))
+        #expect(health.body.contains(#""mqtt":{"detail":"connected to"#))
+
+        let metrics = try await get(port, "/metrics")
+        #expect(metrics.body.contains("shopfloor_build_info{service=\"\(name)\""))
+        #expect(metrics.body.contains("shopfloor_mqtt_connects_total{service=\"\(name)\"} 1"))
 
         service.terminate()  // SIGTERM
         let status = try await service.waitForExit()
         #expect(status == 0)
         #expect(service.logLines.contains { $0.contains("stopped cleanly") })
+    }
+
+    @Test func retainedStatusIsOnlineWhileRunningAndOfflineAfterSIGTERM() async throws {
+        let prefix = TestEnvironment.uniqueName("uns")
+        let topic = "\(prefix)/_svc/gateway/status/status-test"
+        let broker = try TestEnvironment.mqttBroker()
+        let (service, _) = try await start("gateway", instance: "status-test", prefix: prefix)
+        defer { service.terminate() }
+
+        /// Reads the retained status as a new subscriber would.
+        func retainedStatus() async throws -> String? {
+            let watcher = try MQTTClient(configuration: .init(host: broker.host, port: broker.port,
+                                                              clientID: TestEnvironment.uniqueName("w", separator: "-")))
+            try await watcher.connect()
+            _ = try await watcher.subscribe(to: topic, qos: .atLeastOnce)
+            let message = (try? await watcher.messages.first(1, timeout: .seconds(2)))?.first
+            await watcher.disconnect()
+            return message.map { String(decoding: $0.payload, as: UTF8.self) }
+        }
+
+        try await poll("status online") { try await retainedStatus()?.contains(#""status":"online""#) == true }
+        service.terminate()
+        #expect(try await service.waitForExit() == 0)
+        let after = try #require(try await retainedStatus())
+        #expect(after.contains(#""status":"offline""#))
+        #expect(after.contains(#""instance":"status-test""#))
+    }
+
+    @Test func killedServiceIsReportedOfflineByItsWill() async throws {
+        let prefix = TestEnvironment.uniqueName("uns")
+        let topic = "\(prefix)/_svc/stream/status/will-test"
+        let broker = try TestEnvironment.mqttBroker()
+        let watcher = try MQTTClient(configuration: .init(host: broker.host, port: broker.port,
+                                                          clientID: TestEnvironment.uniqueName("w", separator: "-")))
+        try await watcher.connect()
+        _ = try await watcher.subscribe(to: topic, qos: .atLeastOnce)
+        let (service, _) = try await start("stream", instance: "will-test", prefix: prefix)
+        let online = try #require(try await watcher.messages.first(1, timeout: .seconds(20)).first)
+        #expect(String(decoding: online.payload, as: UTF8.self).contains(#""status":"online""#))
+
+        kill(service.process.processIdentifier, SIGKILL)
+        let offline = try #require(try await watcher.messages.first(1, timeout: .seconds(20)).first)
+        #expect(String(decoding: offline.payload, as: UTF8.self).contains(#""status":"offline""#))
+        await watcher.disconnect()
     }
 
     @Test func badConfigurationStopsWithAMessageNamingTheKey() async throws {

@@ -11,7 +11,9 @@ struct RuntimeConfigTests {
 
     @Test func defaultsApplyWhenNothingIsGiven() throws {
         let config = try config()
-        #expect(config.broker == BrokerURL(host: "127.0.0.1", port: 1883))
+        #expect(config.broker.host == "127.0.0.1")
+        #expect(config.broker.port == 1883)
+        #expect(config.statusTopic.description == "uns/v1/_svc/gateway/status/\(config.instance)")
         #expect(config.httpPort == 9101)
         #expect(config.logLevel == .info)
         #expect(config.logFormat == .text)
@@ -58,35 +60,20 @@ struct RuntimeConfigTests {
     }
 
     @Test func instanceMustBeATopicLevel() {
-        #expect(throws: ConfigError.self) { try config(["--instance", "a/b"]) }
-    }
-}
-
-@Suite("BrokerURL")
-struct BrokerURLTests {
-    @Test(arguments: [
-        ("mqtt://localhost", BrokerURL(host: "localhost", port: 1883)),
-        ("mqtts://broker.example.com", BrokerURL(host: "broker.example.com", port: 8883, tls: true)),
-        ("mqtt://u@h:1884", BrokerURL(host: "h", port: 1884, username: "u")),
-        ("mqtt://u:p%40ss@h:1884/", BrokerURL(host: "h", port: 1884, username: "u", password: "p@ss")),
-        ("mqtt://[::1]:1883", BrokerURL(host: "::1", port: 1883)),
-    ])
-    func parses(text: String, expected: BrokerURL) throws {
-        #expect(try BrokerURL(parsing: text) == expected)
-    }
-
-    @Test(arguments: [
-        ("localhost:1883", "missing scheme"),
-        ("http://h:80", "unknown scheme"),
-        ("mqtt://:1883", "missing host"),
-        ("mqtt://h:0", "port must be"),
-        ("mqtt://h:1883/topic", "path"),
-    ])
-    func rejects(text: String, reason: String) {
         #expect {
-            try BrokerURL(parsing: text)
+            try config(["--instance", "a/b"])
         } throws: { error in
-            (error as? BrokerURL.ParseError)?.reason.contains(reason) == true
+            "\(error)".contains("--instance / INSTANCE = \"a/b\"")
+        }
+    }
+
+    @Test func unsPrefixMovesTheStatusTopicAndIsValidated() throws {
+        let moved = try config(["--instance", "edge-1"], ["UNS_PREFIX": "acme/uns/v2"])
+        #expect(moved.statusTopic.description == "acme/uns/v2/_svc/gateway/status/edge-1")
+        #expect {
+            try config(["--uns-prefix", "uns/#"])
+        } throws: { error in
+            "\(error)".contains("--uns-prefix / UNS_PREFIX = \"uns/#\"")
         }
     }
 }

@@ -1,1 +1,0 @@
-// MQTT: placeholder until its library lands.

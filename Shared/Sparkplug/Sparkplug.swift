@@ -1,1 +1,0 @@
-// Sparkplug: placeholder until its library lands.

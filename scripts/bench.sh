@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, each beside its reference in the same run (the machines are noisy: read
+# the ratios). Starts its own mosquitto and PostgreSQL 15 (scripts/test-deps.sh) and stops them after.
+#
+#   ordo-one/benchmark targets (Benchmarks/): SparkplugCodec (ours vs raw protobuf-c),
+#                                             StoreBulkLoad (SQLite, PostgreSQL COPY vs multi-row INSERT)
+#   bench/mqtt-bench.sh: MQTTClient vs a C libmosquitto subscriber, durable journal vs SQLite commit
+#
+# Results: docs/benchmarks.md (summary) and the pages it links to.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+deps=$(mktemp -d /tmp/shopfloor-bench.XXXXXX)
+trap 'scripts/test-deps.sh stop "$deps"' EXIT
+scripts/test-deps.sh start "$deps"
+# shellcheck disable=SC1091
+source "$deps/env"
+
+echo "== machine: $(uname -srm), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+swift package --allow-writing-to-package-directory benchmark \
+    --target SparkplugCodec --target StoreBulkLoad --no-progress
+PORT=$((MQTT_PORT + 1)) bench/mqtt-bench.sh --write docs/benchmarks-mqtt.md
