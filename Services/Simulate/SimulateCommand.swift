@@ -31,8 +31,11 @@ struct SimulateCommand: ShopfloorCommand {
         logger.info("plant loaded", metadata: [
             "config": "\(simulate)", "machines": "\(plant.machines.count)", "seed": "\(simulate.seed)",
         ])
+        let faults = try FaultCommandService(plant: plant, config: config, logger: logger)
         let service = PlantService(plant: plant, config: simulate, scenario: scenario, health: health,
-                                   faultReporter: LogOnlyFaultReporter(), logger: logger)
-        return [service]
+                                   faultReporter: faults, logger: logger)
+        faults.attach(service)
+        // The plant first: it stops last, after fault commands stop arriving.
+        return [service, faults]
     }
 }

@@ -97,7 +97,3 @@ protocol FaultReporter: Sendable {
     func report(_ fault: InjectedFault, source: String)
 }
 
-/// A reporter for runs without a broker: the log line is the whole report.
-struct LogOnlyFaultReporter: FaultReporter {
-    func report(_ fault: InjectedFault, source: String) {}
-}
