@@ -18,6 +18,10 @@ struct SimulateCommand: ShopfloorCommand {
     @OptionGroup var options: SimulateOptions
 
     func services(config: RuntimeConfig, health: HealthChecks, logger: Logger) async throws -> [any Service] {
+        if options.sparkplug {
+            let load = try options.sparkplugLoad()
+            return [try SparkplugLoadService(options: load, config: config, health: health, logger: logger)]
+        }
         let simulate = try SimulateConfig(options: options, environment: ProcessInfo.processInfo.environment)
         let plant = try PlantFile.load(path: simulate.plantPath)
         let scenario = try simulate.scenarioPath.map { path throws(FaultCommandError) in
