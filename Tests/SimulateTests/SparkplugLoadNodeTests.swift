@@ -48,7 +48,8 @@ import Testing
         }
         #expect(seqs.first == 3)
         #expect(zip(seqs, seqs.dropFirst()).allSatisfy { SequenceNumber.follows($0, $1) })
-        #expect(seqs.contains(255) && seqs[seqs.firstIndex(of: 255)! + 1] == 0)
+        let wrap = try #require(seqs.firstIndex(of: 255))
+        #expect(seqs[wrap + 1] == 0)
         #expect(topics[0].hasSuffix("/device-0") && topics[1].hasSuffix("/device-1") && topics[2].hasSuffix("/device-0"))
     }
 
