@@ -92,6 +92,13 @@ import Testing
         #expect(issue?.message.hasPrefix("YAML syntax error") == true)
     }
 
+    @Test func exampleScenarioLoads() throws {
+        let plant = try PlantFile.load(path: Self.defaultPlantPath)
+        let path = Self.defaultPlantPath.replacingOccurrences(of: "default.yaml", with: "scenario-example.yaml")
+        let entries = try Scenario.load(path: path, plant: plant)
+        #expect(entries.map(\.fault.kindName) == ["slow", "down", "silent", "exception", "out-of-range"])
+    }
+
     @Test func scenarioEntriesAreCheckedAgainstThePlant() throws {
         let plant = try PlantFile.load(path: Self.defaultPlantPath)
         let entries = try Scenario.parse("""
