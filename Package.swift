@@ -54,12 +54,14 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Shared/MQTT", swiftSettings: strict),
         .target(name: "EventSchema", path: "Shared/EventSchema", swiftSettings: strict),
+        // Forward-only migration rules both stores apply.
+        .target(name: "Migrations", path: "Shared/Migrations", swiftSettings: strict),
         .target(name: "SQLite", dependencies: [
-            "CSQLite",
+            "CSQLite", "Migrations",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Shared/SQLite", swiftSettings: strict),
         .target(name: "Postgres", dependencies: [
-            "CPostgres",
+            "CPostgres", "Migrations",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Shared/Postgres", swiftSettings: strict),
         .target(name: "ServiceRuntime", dependencies: [
