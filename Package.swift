@@ -120,9 +120,10 @@ let package = Package(
         .testTarget(name: "EventSchemaTests", dependencies: ["EventSchema"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
+        // Not HummingbirdTesting: it pulls AsyncHTTPClient and BoringSSL, minutes of CI build for two tests.
         .testTarget(name: "ServiceRuntimeTests", dependencies: [
             "ServiceRuntime",
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Hummingbird", package: "hummingbird"),
         ], swiftSettings: strict),
         // Starts the built executables as a user would: --help, /health, /metrics, SIGTERM.
         .testTarget(name: "ExecutableTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strict),
