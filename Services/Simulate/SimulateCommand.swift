@@ -24,20 +24,25 @@ struct SimulateCommand: ShopfloorCommand {
         }
         let simulate = try SimulateConfig(options: options, environment: ProcessInfo.processInfo.environment)
         let plant = try PlantFile.load(path: simulate.plantPath)
-        let scenario = try simulate.scenarioPath.map { path throws(FaultCommandError) in
-            try Scenario.load(path: path, plant: plant)
-        } ?? []
+        let scenario =
+            try simulate.scenarioPath.map { path throws(FaultCommandError) in
+                try Scenario.load(path: path, plant: plant)
+            } ?? []
         if options.check {
-            print("plant file \(simulate.plantPath): OK, \(plant.lines.count) lines, \(plant.machines.count) machines"
-                + (simulate.scenarioPath.map { ", scenario \($0): \(scenario.count) injections" } ?? ""))
+            print(
+                "plant file \(simulate.plantPath): OK, \(plant.lines.count) lines, \(plant.machines.count) machines"
+                    + (simulate.scenarioPath.map { ", scenario \($0): \(scenario.count) injections" } ?? ""))
             throw ExitCode.success
         }
-        logger.info("plant loaded", metadata: [
-            "config": "\(simulate)", "machines": "\(plant.machines.count)", "seed": "\(simulate.seed)",
-        ])
+        logger.info(
+            "plant loaded",
+            metadata: [
+                "config": "\(simulate)", "machines": "\(plant.machines.count)", "seed": "\(simulate.seed)",
+            ])
         let faults = try FaultCommandService(plant: plant, config: config, logger: logger)
-        let service = PlantService(plant: plant, config: simulate, scenario: scenario, health: health,
-                                   faultReporter: faults, logger: logger)
+        let service = PlantService(
+            plant: plant, config: simulate, scenario: scenario, health: health,
+            faultReporter: faults, logger: logger)
         faults.attach(service)
         // The plant first: it stops last, after fault commands stop arriving.
         return [service, faults]

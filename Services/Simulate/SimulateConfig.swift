@@ -43,8 +43,9 @@ struct SimulateConfig: Sendable, CustomStringConvertible {
         } else {
             speed = 1
         }
-        modbusPort = try Self.modbusPortKey.integer(flag: options.modbusPort, in: environment, default: 5020,
-                                                    range: 1...65535)
+        modbusPort = try Self.modbusPortKey.integer(
+            flag: options.modbusPort, in: environment, default: 5020,
+            range: 1...65535)
         bind = Self.bindKey.raw(flag: options.bind, in: environment) ?? "127.0.0.1"
         scenarioPath = Self.scenarioKey.raw(flag: options.scenario, in: environment)
     }

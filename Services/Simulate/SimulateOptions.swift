@@ -15,8 +15,11 @@ struct SimulateOptions: ParsableArguments, Sendable {
     @Option(help: "Plant time runs this many times faster than wall time (env SPEED; default 1).")
     var speed: String?
 
-    @Option(name: .customLong("modbus-port"),
-            help: "Machine i serves Modbus TCP on this port + i unless the plant file sets its port (env MODBUS_PORT; default 5020).")
+    @Option(
+        name: .customLong("modbus-port"),
+        help:
+            "Machine i serves Modbus TCP on this port + i unless the plant file sets its port (env MODBUS_PORT; default 5020)."
+    )
     var modbusPort: String?
 
     @Option(help: "Address the Modbus servers bind (env BIND; default 127.0.0.1).")
@@ -31,7 +34,8 @@ struct SimulateOptions: ParsableArguments, Sendable {
     @Option(help: "Load mode: Sparkplug group id (default shopfloor-load).")
     var group = "shopfloor-load"
 
-    @Option(name: .customLong("node-prefix"), help: "Load mode: edge node ids are PREFIX-0, PREFIX-1, … (default edge).")
+    @Option(
+        name: .customLong("node-prefix"), help: "Load mode: edge node ids are PREFIX-0, PREFIX-1, … (default edge).")
     var nodePrefix = "edge"
 
     @Option(help: "Load mode: number of edge nodes, one MQTT connection each (1…1000; default 1).")
@@ -55,8 +59,9 @@ struct SimulateOptions: ParsableArguments, Sendable {
     func sparkplugLoad() throws(ConfigError) -> SparkplugLoadOptions {
         func check(_ value: Int, _ flag: String, _ range: ClosedRange<Int>) throws(ConfigError) {
             guard range.contains(value) else {
-                throw ConfigError(key: "--\(flag)", value: "\(value)",
-                                  expected: "an integer in \(range.lowerBound)…\(range.upperBound)")
+                throw ConfigError(
+                    key: "--\(flag)", value: "\(value)",
+                    expected: "an integer in \(range.lowerBound)…\(range.upperBound)")
             }
         }
         try check(nodes, "nodes", 1...1000)
@@ -72,7 +77,8 @@ struct SimulateOptions: ParsableArguments, Sendable {
         where name.isEmpty || name.contains(where: { "/+#".contains($0) }) {
             throw ConfigError(key: "--\(flag)", value: name, expected: "a Sparkplug id without '/', '+' or '#'")
         }
-        return SparkplugLoadOptions(group: group, nodePrefix: nodePrefix, nodes: nodes, devices: devices,
-                                    metrics: metrics, rate: rate, duration: duration)
+        return SparkplugLoadOptions(
+            group: group, nodePrefix: nodePrefix, nodes: nodes, devices: devices,
+            metrics: metrics, rate: rate, duration: duration)
     }
 }

@@ -11,8 +11,10 @@ public struct ModbusDataTables: Equatable, Sendable {
     /// Holding register addresses a client may write; the others answer exception 2.
     public var writableHoldingRegisters: Set<UInt16>
 
-    public init(coils: Int, discreteInputs: Int, holdingRegisters: Int, inputRegisters: Int,
-                writableCoils: Set<UInt16>, writableHoldingRegisters: Set<UInt16>) {
+    public init(
+        coils: Int, discreteInputs: Int, holdingRegisters: Int, inputRegisters: Int,
+        writableCoils: Set<UInt16>, writableHoldingRegisters: Set<UInt16>
+    ) {
         self.coils = Array(repeating: false, count: coils)
         self.discreteInputs = Array(repeating: false, count: discreteInputs)
         self.holdingRegisters = Array(repeating: 0, count: holdingRegisters)
@@ -55,13 +57,13 @@ public struct ModbusDataTables: Equatable, Sendable {
             return .writeSingleRegister(address: address, value: value)
         case .writeMultipleCoils(let address, let values):
             guard let range = range(address, values.count, in: coils.count),
-                  range.allSatisfy({ writableCoils.contains(UInt16($0)) })
+                range.allSatisfy({ writableCoils.contains(UInt16($0)) })
             else { return illegalAddress }
             coils.replaceSubrange(range, with: values)
             return .writeMultipleCoils(address: address, count: UInt16(values.count))
         case .writeMultipleRegisters(let address, let values):
             guard let range = range(address, values.count, in: holdingRegisters.count),
-                  range.allSatisfy({ writableHoldingRegisters.contains(UInt16($0)) })
+                range.allSatisfy({ writableHoldingRegisters.contains(UInt16($0)) })
             else { return illegalAddress }
             holdingRegisters.replaceSubrange(range, with: values)
             return .writeMultipleRegisters(address: address, count: UInt16(values.count))

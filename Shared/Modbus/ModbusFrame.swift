@@ -56,8 +56,9 @@ public struct ModbusFrame: Equatable, Sendable {
         }
         let length = next() << 8 | next()
         guard lengthRange.contains(length) else {
-            throw ModbusError(.invalidLength,
-                              "MBAP length is \(length); it must be in \(lengthRange.lowerBound)…\(lengthRange.upperBound)")
+            throw ModbusError(
+                .invalidLength,
+                "MBAP length is \(length); it must be in \(lengthRange.lowerBound)…\(lengthRange.upperBound)")
         }
         return 6 + length
     }

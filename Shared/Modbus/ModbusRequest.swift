@@ -69,7 +69,7 @@ public enum ModbusRequest: Equatable, Sendable {
             guard pdu.count >= 6 else { return reject }
             let count = Int(word(3)), byteCount = Int(pdu[5])
             guard ModbusLimits.writeBits.contains(count), byteCount == (count + 7) / 8,
-                  pdu.count == 6 + byteCount
+                pdu.count == 6 + byteCount
             else { return reject }
             let values = (0..<count).map { pdu[6 + $0 / 8] & (1 << ($0 % 8)) != 0 }
             return .request(.writeMultipleCoils(address: word(1), values: values))
@@ -77,7 +77,7 @@ public enum ModbusRequest: Equatable, Sendable {
             guard pdu.count >= 6 else { return reject }
             let count = Int(word(3)), byteCount = Int(pdu[5])
             guard ModbusLimits.writeRegisters.contains(count), byteCount == count * 2,
-                  pdu.count == 6 + byteCount
+                pdu.count == 6 + byteCount
             else { return reject }
             let values = (0..<count).map { word(6 + 2 * $0) }
             return .request(.writeMultipleRegisters(address: word(1), values: values))
@@ -93,7 +93,7 @@ public enum ModbusRequest: Equatable, Sendable {
         }
         switch self {
         case .readCoils(let address, let count), .readDiscreteInputs(let address, let count),
-             .readHoldingRegisters(let address, let count), .readInputRegisters(let address, let count):
+            .readHoldingRegisters(let address, let count), .readInputRegisters(let address, let count):
             put(address)
             put(count)
         case .writeSingleCoil(let address, let value):

@@ -15,8 +15,9 @@ import Testing
         let pdu: [UInt8] = [0x03, 0x06, 0x02, 0x2B, 0x00, 0x00, 0x00, 0x64]
         let response = ModbusResponse.readHoldingRegisters([555, 0, 100])
         #expect(response.encoded == pdu)
-        #expect(try ModbusResponse.decode(pdu: pdu, answering: .readHoldingRegisters(address: 107, count: 3))
-            == response)
+        #expect(
+            try ModbusResponse.decode(pdu: pdu, answering: .readHoldingRegisters(address: 107, count: 3))
+                == response)
     }
 
     @Test func readCoilsResponsePacksLeastSignificantBitFirst() throws {
@@ -48,12 +49,15 @@ import Testing
     }
 
     @Test func writeSingleCoilAcceptsOnlyFF00AndZero() {
-        #expect(ModbusRequest.decode(pdu: [0x05, 0x00, 0xAC, 0xFF, 0x00])
-            == .request(.writeSingleCoil(address: 172, value: true)))
-        #expect(ModbusRequest.decode(pdu: [0x05, 0x00, 0xAC, 0x00, 0x00])
-            == .request(.writeSingleCoil(address: 172, value: false)))
-        #expect(ModbusRequest.decode(pdu: [0x05, 0x00, 0xAC, 0x00, 0x01])
-            == .exception(.exception(function: 5, code: .illegalDataValue)))
+        #expect(
+            ModbusRequest.decode(pdu: [0x05, 0x00, 0xAC, 0xFF, 0x00])
+                == .request(.writeSingleCoil(address: 172, value: true)))
+        #expect(
+            ModbusRequest.decode(pdu: [0x05, 0x00, 0xAC, 0x00, 0x00])
+                == .request(.writeSingleCoil(address: 172, value: false)))
+        #expect(
+            ModbusRequest.decode(pdu: [0x05, 0x00, 0xAC, 0x00, 0x01])
+                == .exception(.exception(function: 5, code: .illegalDataValue)))
     }
 
     @Test(arguments: [
@@ -73,8 +77,9 @@ import Testing
     @Test func exceptionResponseSetsTheHighBit() throws {
         let response = ModbusResponse.exception(function: 3, code: .illegalDataAddress)
         #expect(response.encoded == [0x83, 0x02])
-        #expect(try ModbusResponse.decode(pdu: [0x83, 0x02], answering: .readHoldingRegisters(address: 0, count: 1))
-            == response)
+        #expect(
+            try ModbusResponse.decode(pdu: [0x83, 0x02], answering: .readHoldingRegisters(address: 0, count: 1))
+                == response)
     }
 
     @Test func mbapFrameRoundTripsTheTCPGuideExample() throws {
@@ -115,15 +120,19 @@ import Testing
     }
 
     @Test func dataTablesRefuseRangesCrossingTheEndAndReadOnlyWrites() {
-        var tables = ModbusDataTables(coils: 4, discreteInputs: 4, holdingRegisters: 10, inputRegisters: 2,
-                                      writableCoils: [0], writableHoldingRegisters: [5, 6])
+        var tables = ModbusDataTables(
+            coils: 4, discreteInputs: 4, holdingRegisters: 10, inputRegisters: 2,
+            writableCoils: [0], writableHoldingRegisters: [5, 6])
         #expect(tables.serve(.readHoldingRegisters(address: 8, count: 2)) == .readHoldingRegisters([0, 0]))
         #expect(tables.serve(.readHoldingRegisters(address: 8, count: 3)).exceptionCode == .illegalDataAddress)
         #expect(tables.serve(.readHoldingRegisters(address: 65535, count: 125)).exceptionCode == .illegalDataAddress)
         #expect(tables.serve(.writeSingleRegister(address: 4, value: 1)).exceptionCode == .illegalDataAddress)
-        #expect(tables.serve(.writeMultipleRegisters(address: 5, values: [1, 2])) == .writeMultipleRegisters(address: 5, count: 2))
+        #expect(
+            tables.serve(.writeMultipleRegisters(address: 5, values: [1, 2]))
+                == .writeMultipleRegisters(address: 5, count: 2))
         #expect(tables.holdingRegisters[5...6] == [1, 2])
-        #expect(tables.serve(.writeMultipleRegisters(address: 5, values: [1, 2, 3])).exceptionCode == .illegalDataAddress)
+        #expect(
+            tables.serve(.writeMultipleRegisters(address: 5, values: [1, 2, 3])).exceptionCode == .illegalDataAddress)
         #expect(tables.serve(.writeSingleCoil(address: 1, value: true)).exceptionCode == .illegalDataAddress)
     }
 }

@@ -9,10 +9,12 @@ import Testing
 /// clients.
 @Suite struct ModbusConformanceTests {
     @Test func pymodbusFindsEveryFunctionCodeAndException() async throws {
-        let server = try await ModbusTCPServer.start(host: "127.0.0.1", port: 25001, handler: PatternDevice(),
-                                                     logger: Logger(label: "test"))
+        let server = try await ModbusTCPServer.start(
+            host: "127.0.0.1", port: 25001, handler: PatternDevice(),
+            logger: Logger(label: "test"))
         defer { Task { await server.close() } }
-        let results = try await PythonScript.run("modbus_conformance.py", arguments: ["127.0.0.1", "\(server.port)", "1"])
+        let results = try await PythonScript.run(
+            "modbus_conformance.py", arguments: ["127.0.0.1", "\(server.port)", "1"])
         #expect(results.count >= 30, "the script stopped early: \(results)")
         for result in results {
             #expect(result.ok, "\(result.name): \(result.detail)")
@@ -22,8 +24,9 @@ import Testing
 
     @Test func closeEndsOpenConnections() async throws {
         let device = PatternDevice()
-        let server = try await ModbusTCPServer.start(host: "127.0.0.1", port: 25002, handler: device,
-                                                     logger: Logger(label: "test"))
+        let server = try await ModbusTCPServer.start(
+            host: "127.0.0.1", port: 25002, handler: device,
+            logger: Logger(label: "test"))
         let socket = try TestSocket(port: server.port)
         defer { socket.close() }
         try socket.send(ModbusFrame(transactionID: 1, unitID: 1, pdu: [3, 0, 0, 0, 1]).encoded)
@@ -38,8 +41,9 @@ final class PatternDevice: ModbusRequestHandler {
     private let tables: Mutex<ModbusDataTables>
 
     init() {
-        var tables = ModbusDataTables(coils: 40, discreteInputs: 30, holdingRegisters: 100, inputRegisters: 50,
-                                      writableCoils: Set(0..<40), writableHoldingRegisters: Set(0..<100))
+        var tables = ModbusDataTables(
+            coils: 40, discreteInputs: 30, holdingRegisters: 100, inputRegisters: 50,
+            writableCoils: Set(0..<40), writableHoldingRegisters: Set(0..<100))
         tables.holdingRegisters = (0..<100).map { UInt16(3 * $0 + 1) }
         tables.inputRegisters = (0..<50).map { UInt16(1000 + $0) }
         tables.coils = (0..<40).map { $0 % 3 == 0 }

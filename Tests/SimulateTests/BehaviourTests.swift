@@ -36,8 +36,12 @@ import Testing
         }
         let temperatureInRange = temperatures.filter { (280...310).contains($0) }.count
         let humidityInRange = humidities.filter { (700...730).contains($0) }.count
-        #expect(Double(temperatureInRange) / Double(temperatures.count) > 0.995, "\(temperatures.min() ?? 0)…\(temperatures.max() ?? 0)")
-        #expect(Double(humidityInRange) / Double(humidities.count) > 0.995, "\(humidities.min() ?? 0)…\(humidities.max() ?? 0)")
+        #expect(
+            Double(temperatureInRange) / Double(temperatures.count) > 0.995,
+            "\(temperatures.min() ?? 0)…\(temperatures.max() ?? 0)")
+        #expect(
+            Double(humidityInRange) / Double(humidities.count) > 0.995,
+            "\(humidities.min() ?? 0)…\(humidities.max() ?? 0)")
         #expect(Set(temperatures).count > 10, "the value must move, not be constant")
     }
 
@@ -66,9 +70,10 @@ import Testing
             #expect((0.4...0.97).contains(availability), "\(name) ran \(availability) of the day")
             let mean = temperatureSum[index] / samples
             let sd = (temperatureSquares[index] / samples - mean * mean).squareRoot()
-            #expect(mean <= b.temperatureSetpoint + 3 * b.temperatureNoise
-                        && mean >= b.temperatureSetpoint - b.temperatureRise - 3 * b.temperatureNoise,
-                    "\(name) mean temperature \(mean) vs setpoint \(b.temperatureSetpoint)")
+            #expect(
+                mean <= b.temperatureSetpoint + 3 * b.temperatureNoise
+                    && mean >= b.temperatureSetpoint - b.temperatureRise - 3 * b.temperatureNoise,
+                "\(name) mean temperature \(mean) vs setpoint \(b.temperatureSetpoint)")
             #expect(sd <= b.temperatureRise / 2 + 2 * b.temperatureNoise, "\(name) temperature sd \(sd)")
             // Cycles: count matches running time / mean cycle time within 5 %.
             let cycles = Double(machine.good + machine.scrap)
@@ -76,11 +81,13 @@ import Testing
             #expect(abs(cycles - expected) / expected < 0.05, "\(name): \(cycles) cycles, expected ≈ \(expected)")
             let scrapShare = Double(machine.scrap) / cycles
             #expect(scrapShare >= b.scrapRate * 0.5 && scrapShare <= b.scrapRate * 3, "\(name) scrap \(scrapShare)")
-            #expect(statesSeen[index].isSuperset(of: [.running, .starved, .blocked]), "\(name) saw \(statesSeen[index])")
+            #expect(
+                statesSeen[index].isSuperset(of: [.running, .starved, .blocked]), "\(name) saw \(statesSeen[index])")
             // Energy: between all-idle and all-running.
             let hours = 24.0
-            #expect(machine.energy > b.powerIdle * 0.25 * hours && machine.energy < b.powerRunning * hours,
-                    "\(name) energy \(machine.energy) kWh")
+            #expect(
+                machine.energy > b.powerIdle * 0.25 * hours && machine.energy < b.powerRunning * hours,
+                "\(name) energy \(machine.energy) kWh")
         }
     }
 

@@ -12,27 +12,32 @@ import Testing
 @Suite(.serialized) struct MQTTIntegrationTests {
     private func runtimeConfig(prefix: String) throws -> RuntimeConfig {
         let broker = try TestEnvironment.mqttBroker()
-        return try RuntimeConfig(service: "simulate", options: RuntimeOptions.parse([]), environment: [
-            "MQTT_URL": "mqtt://\(broker.host):\(broker.port)", "UNS_PREFIX": prefix, "INSTANCE": "test",
-        ], defaultHTTPPort: 0)
+        return try RuntimeConfig(
+            service: "simulate", options: RuntimeOptions.parse([]),
+            environment: [
+                "MQTT_URL": "mqtt://\(broker.host):\(broker.port)", "UNS_PREFIX": prefix, "INSTANCE": "test",
+            ], defaultHTTPPort: 0)
     }
 
     private func client(_ name: String) throws -> MQTTClient {
         let broker = try TestEnvironment.mqttBroker()
-        return try MQTTClient(configuration: MQTTConfiguration(
-            host: broker.host, port: broker.port, clientID: TestEnvironment.uniqueName(name, separator: "-")))
+        return try MQTTClient(
+            configuration: MQTTConfiguration(
+                host: broker.host, port: broker.port, clientID: TestEnvironment.uniqueName(name, separator: "-")))
     }
 
     @Test func aFaultCommandOverMQTTReachesAModbusClientAndIsReportedOnTheUNS() async throws {
         let prefix = TestEnvironment.uniqueName("simtest", separator: "-") + "/v1"
         let config = try runtimeConfig(prefix: prefix)
         let plant = try PlantFile.load(path: PlantFileTests.defaultPlantPath)
-        let simulate = try SimulateConfig(options: SimulateOptions.parse([]),
-                                          environment: ["MODBUS_PORT": "25300", "SEED": "1"])
+        let simulate = try SimulateConfig(
+            options: SimulateOptions.parse([]),
+            environment: ["MODBUS_PORT": "25300", "SEED": "1"])
         let logger = Logger(label: "test")
         let faults = try FaultCommandService(plant: plant, config: config, logger: logger)
-        let service = PlantService(plant: plant, config: simulate, scenario: [], health: HealthChecks(),
-                                   faultReporter: faults, logger: logger)
+        let service = PlantService(
+            plant: plant, config: simulate, scenario: [], health: HealthChecks(),
+            faultReporter: faults, logger: logger)
         faults.attach(service)
         let observer = try client("observer")
         try await observer.connect()
@@ -51,9 +56,10 @@ import Testing
         }
         let started = ContinuousClock.now
         try await poll("the fault to reach a Modbus client", timeout: .seconds(15), interval: .milliseconds(300)) {
-            try await observer.publish(topic: "\(prefix)/_svc/simulate/fault",
-                                       payload: Array(#"{"machine":"press-1","kind":"exception(6)","duration":20}"#.utf8),
-                                       qos: .atLeastOnce)
+            try await observer.publish(
+                topic: "\(prefix)/_svc/simulate/fault",
+                payload: Array(#"{"machine":"press-1","kind":"exception(6)","duration":20}"#.utf8),
+                qos: .atLeastOnce)
             return try await ModbusClientScript.run(port: 25300, unit: 1, ["hr:0:1"]).first?.exception == 6
         }
         let events = try await observer.messages.first(1)
@@ -85,7 +91,7 @@ import Testing
         var received = try await observer.messages.first(300, timeout: .seconds(20))
         // Ask for a rebirth, then wait for the new NBIRTH.
         let rebirth = try Payload(metrics: [
-            Metric(name: "Node Control/Rebirth", datatype: .boolean, value: .boolean(true)),
+            Metric(name: "Node Control/Rebirth", datatype: .boolean, value: .boolean(true))
         ]).encode()
         try await observer.publish(topic: "spBv1.0/\(group)/NCMD/edge-0", payload: rebirth, qos: .atLeastOnce)
         var sawRebirth = false

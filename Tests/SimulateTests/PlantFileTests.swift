@@ -21,65 +21,67 @@ import Testing
 
     @Test func everyProblemIsReportedWithItsPath() {
         let text = """
-        enterprise: acme
-        lines:
-          - name: line-1
-            machines:
-              - name: press-1
-                kind: press
-                unitId: 1
-              - name: m2
-                kind: lathe
-                unitId: 1
-              - name: m3
-                kind: cnc
-                unitId: 1
-              - name: m4
-                kind: cnc
-                unitId: 0
-                port: 70000
-                behaviour:
-                  cycleTime: {mean: 10, sd: 20}
-                  wearRat: 0.1
-                  scrapRate: "high"
-          - name: line-1
-            machines: []
-        """
+            enterprise: acme
+            lines:
+              - name: line-1
+                machines:
+                  - name: press-1
+                    kind: press
+                    unitId: 1
+                  - name: m2
+                    kind: lathe
+                    unitId: 1
+                  - name: m3
+                    kind: cnc
+                    unitId: 1
+                  - name: m4
+                    kind: cnc
+                    unitId: 0
+                    port: 70000
+                    behaviour:
+                      cycleTime: {mean: 10, sd: 20}
+                      wearRat: 0.1
+                      scrapRate: "high"
+              - name: line-1
+                machines: []
+            """
         let error = #expect(throws: PlantFileError.self) { try PlantFile.parse(text, file: "plant.yaml") }
         let messages = error?.issues.map(\.description) ?? []
-        #expect(messages == [
-            "site: missing (required)",
-            "lines[0].machines[1].kind: \"lathe\" is not a known kind; expected one of press, cnc, filler, packer, compressor",
-            "lines[0].machines[3].unitId: 0 is out of range 1…247",
-            "lines[0].machines[3].port: 70000 is out of range 1…65535",
-            "lines[0].machines[3].behaviour.wearRat: unknown parameter; did you mean \"wearRate\"?",
-            "lines[0].machines[3].behaviour.cycleTime.sd: 20 is out of range 0…10 (at most the mean)",
-            "lines[0].machines[3].behaviour.scrapRate: \"high\" is not a number",
-            "lines[1].name: line \"line-1\" is already defined at lines[0].name",
-            "lines[1].machines: is empty; at least one entry is required",
-        ])
+        #expect(
+            messages == [
+                "site: missing (required)",
+                "lines[0].machines[1].kind: \"lathe\" is not a known kind; expected one of press, cnc, filler, packer, compressor",
+                "lines[0].machines[3].unitId: 0 is out of range 1…247",
+                "lines[0].machines[3].port: 70000 is out of range 1…65535",
+                "lines[0].machines[3].behaviour.wearRat: unknown parameter; did you mean \"wearRate\"?",
+                "lines[0].machines[3].behaviour.cycleTime.sd: 20 is out of range 0…10 (at most the mean)",
+                "lines[0].machines[3].behaviour.scrapRate: \"high\" is not a number",
+                "lines[1].name: line \"line-1\" is already defined at lines[0].name",
+                "lines[1].machines: is empty; at least one entry is required",
+            ])
         #expect(error?.description.hasPrefix("plant file plant.yaml: 9 problems") == true)
     }
 
     @Test func wrongShapesAreReportedNotThrown() {
         let text = """
-        enterprise: acme
-        site: dresden
-        lines:
-          - name: line-1
-            machines:
-              - just a string
-              - name: m1
-                kind: press
-                unitId: [1]
-                behaviour: 5
-        """
+            enterprise: acme
+            site: dresden
+            lines:
+              - name: line-1
+                machines:
+                  - just a string
+                  - name: m1
+                    kind: press
+                    unitId: [1]
+                    behaviour: 5
+            """
         let error = #expect(throws: PlantFileError.self) { try PlantFile.parse(text, file: "plant.yaml") }
-        #expect(error?.issues.map(\.description) == [
-            "lines[0].machines[0]: expected a mapping (key: value lines)",
-            "lines[0].machines[1].unitId: expected an integer",
-            "lines[0].machines[1].behaviour: expected a mapping (key: value lines)",
-        ])
+        #expect(
+            error?.issues.map(\.description) == [
+                "lines[0].machines[0]: expected a mapping (key: value lines)",
+                "lines[0].machines[1].unitId: expected an integer",
+                "lines[0].machines[1].behaviour: expected a mapping (key: value lines)",
+            ])
     }
 
     @Test func syntaxErrorsGiveLineAndColumn() {
@@ -101,7 +103,8 @@ import Testing
 
     @Test func scenarioEntriesAreCheckedAgainstThePlant() throws {
         let plant = try PlantFile.load(path: Self.defaultPlantPath)
-        let entries = try Scenario.parse("""
+        let entries = try Scenario.parse(
+            """
             - {at: 5, machine: press-1, kind: slow(250), duration: 10}
             - {at: 1, machine: cnc-1, kind: down(120), duration: 60}
             """, file: "s.yaml", plant: plant)
@@ -109,8 +112,9 @@ import Testing
         #expect(entries[0].fault.kind == .down(faultCode: 120))
         #expect(entries[1].fault.kind == .slow(.milliseconds(250)))
         let error = #expect(throws: FaultCommandError.self) {
-            try Scenario.parse("- {at: 1, machine: nope, kind: silent, duration: 1}\n- {at: 2, machine: press-1, kind: slow, duration: 1}",
-                               file: "s.yaml", plant: plant)
+            try Scenario.parse(
+                "- {at: 1, machine: nope, kind: silent, duration: 1}\n- {at: 2, machine: press-1, kind: slow, duration: 1}",
+                file: "s.yaml", plant: plant)
         }
         #expect(error?.description.contains("[0]: machine \"nope\" is not in the plant") == true)
         #expect(error?.description.contains("[1]: kind \"slow\": slow needs a delay") == true)

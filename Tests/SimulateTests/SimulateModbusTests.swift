@@ -15,25 +15,29 @@ import Testing
     /// Serves machine `index` of the default plant on `port` (in the 25000–25999 test range).
     private func serve(_ index: Int, port: Int) async throws -> (MachineEndpoint, ModbusTCPServer) {
         let simulation = PlantSimulation(plant: plant, seed: 21)
-        let endpoint = MachineEndpoint(machine: plant.machines[index], simulation: simulation.machines[index],
-                                       metrics: ModbusMetrics(machine: plant.machines[index].name))
+        let endpoint = MachineEndpoint(
+            machine: plant.machines[index], simulation: simulation.machines[index],
+            metrics: ModbusMetrics(machine: plant.machines[index].name))
         endpoint.step(60, now: .now)
-        let server = try await ModbusTCPServer.start(host: "127.0.0.1", port: port, handler: endpoint,
-                                                     logger: Logger(label: "test"))
+        let server = try await ModbusTCPServer.start(
+            host: "127.0.0.1", port: port, handler: endpoint,
+            logger: Logger(label: "test"))
         return (endpoint, server)
     }
 
     @Test func machineZeroReadsLikeTheDemoAndSetpointsAndTheRunCoilWork() async throws {
         let (endpoint, server) = try await serve(0, port: 25101)
-        let results = try await ModbusClientScript.run(port: server.port, unit: 1, [
-            "hr:0:2", "ir:0:2", "co:0:2", "di:0:8",
-            "wr:20:300",  // temperature setpoint 30.0 °C
-            "hr:20:1",
-            "wr:20:9999",  // 999.9 °C: implausible → exception 3
-            "wr:0:1",  // measured value, read-only → exception 2
-            "wc:0:0",  // run coil off
-            "hr:24:1",  // past the end → exception 2
-        ])
+        let results = try await ModbusClientScript.run(
+            port: server.port, unit: 1,
+            [
+                "hr:0:2", "ir:0:2", "co:0:2", "di:0:8",
+                "wr:20:300",  // temperature setpoint 30.0 °C
+                "hr:20:1",
+                "wr:20:9999",  // 999.9 °C: implausible → exception 3
+                "wr:0:1",  // measured value, read-only → exception 2
+                "wc:0:0",  // run coil off
+                "hr:24:1",  // past the end → exception 2
+            ])
         await server.close()
         let demo = try #require(results[0].values)
         #expect((280...310).contains(demo[0]), "temperature × 10 = \(demo[0])")
@@ -118,8 +122,11 @@ enum ModbusClientScript {
             .appendingPathComponent("Scripts/modbus_client.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [ProcessInfo.processInfo.environment["PYTHON"] ?? "python3", script,
-                             "127.0.0.1", "\(port)", "\(unit)"] + ops
+        process.arguments =
+            [
+                ProcessInfo.processInfo.environment["PYTHON"] ?? "python3", script,
+                "127.0.0.1", "\(port)", "\(unit)",
+            ] + ops
         let output = Pipe(), errors = Pipe()
         process.standardOutput = output
         process.standardError = errors

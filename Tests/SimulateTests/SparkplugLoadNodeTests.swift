@@ -12,8 +12,11 @@ import Testing
         #expect(death.metrics.first?.name == "bdSeq" && death.metrics.first?.value == .int64(0))
 
         let births = try node.births(now: 1000)
-        #expect(births.map(\.topic) == ["spBv1.0/G/NBIRTH/edge-0", "spBv1.0/G/DBIRTH/edge-0/device-0",
-                                        "spBv1.0/G/DBIRTH/edge-0/device-1", "spBv1.0/G/DBIRTH/edge-0/device-2"])
+        #expect(
+            births.map(\.topic) == [
+                "spBv1.0/G/NBIRTH/edge-0", "spBv1.0/G/DBIRTH/edge-0/device-0",
+                "spBv1.0/G/DBIRTH/edge-0/device-1", "spBv1.0/G/DBIRTH/edge-0/device-2",
+            ])
         let payloads = try births.map { try Payload(decoding: $0.payload) }
         #expect(payloads.map(\.seq) == [0, 1, 2, 3])
         let nbirth = payloads[0]
@@ -50,7 +53,8 @@ import Testing
         #expect(zip(seqs, seqs.dropFirst()).allSatisfy { SequenceNumber.follows($0, $1) })
         let wrap = try #require(seqs.firstIndex(of: 255))
         #expect(seqs[wrap + 1] == 0)
-        #expect(topics[0].hasSuffix("/device-0") && topics[1].hasSuffix("/device-1") && topics[2].hasSuffix("/device-0"))
+        #expect(
+            topics[0].hasSuffix("/device-0") && topics[1].hasSuffix("/device-1") && topics[2].hasSuffix("/device-0"))
     }
 
     @Test func everyConnectTakesANewBdSeqAndARebirthKeepsIt() throws {
@@ -69,9 +73,13 @@ import Testing
     }
 
     @Test func onlyATrueRebirthMetricIsARebirthRequest() throws {
-        let yes = try Payload(metrics: [Metric(name: "Node Control/Rebirth", datatype: .boolean, value: .boolean(true))]).encode()
-        let no = try Payload(metrics: [Metric(name: "Node Control/Rebirth", datatype: .boolean, value: .boolean(false))]).encode()
-        let other = try Payload(metrics: [Metric(name: "Node Control/Reboot", datatype: .boolean, value: .boolean(true))]).encode()
+        let yes = try Payload(metrics: [Metric(name: "Node Control/Rebirth", datatype: .boolean, value: .boolean(true))]
+        ).encode()
+        let no = try Payload(metrics: [Metric(name: "Node Control/Rebirth", datatype: .boolean, value: .boolean(false))]
+        ).encode()
+        let other = try Payload(metrics: [
+            Metric(name: "Node Control/Reboot", datatype: .boolean, value: .boolean(true))
+        ]).encode()
         #expect(SparkplugLoadNode.isRebirthRequest(yes))
         #expect(!SparkplugLoadNode.isRebirthRequest(no))
         #expect(!SparkplugLoadNode.isRebirthRequest(other))

@@ -140,25 +140,29 @@ struct MachineSimulation: Equatable, Sendable {
         let spread = (1 - decay * decay).squareRoot()
         // The machine runs at its setpoint and cools by `temperatureRise` while it stands.
         let temperatureTarget = temperatureSetpoint - (running ? 0 : behaviour.temperatureRise)
-        temperature = temperatureTarget + (temperature - temperatureTarget) * decay
+        temperature =
+            temperatureTarget + (temperature - temperatureTarget) * decay
             + behaviour.temperatureNoise * spread * random.normal()
         // Humidity follows the room more slowly than the machine heats.
         let humidityDecay = exp(-dt / (tau * 2))
-        humidity = humiditySetpoint + (humidity - humiditySetpoint) * humidityDecay
+        humidity =
+            humiditySetpoint + (humidity - humiditySetpoint) * humidityDecay
             + behaviour.humidityNoise * (1 - humidityDecay * humidityDecay).squareRoot() * random.normal()
         humidity = min(100, max(0, humidity))
 
         let processTarget = processSetpoint * (running ? 1 : kind.processValue.idleFraction)
         let processDecay = exp(-dt / 5)
-        processValue = processTarget + (processValue - processTarget) * processDecay
+        processValue =
+            processTarget + (processValue - processTarget) * processDecay
             + (running ? behaviour.processNoise * (1 - processDecay * processDecay).squareRoot() * random.normal() : 0)
         processValue = max(0, processValue)
 
-        let nominal: Double = switch state {
-        case .running: behaviour.powerRunning
-        case .starved, .blocked, .setup: behaviour.powerIdle
-        case .stopped, .down, .maintenance: behaviour.powerIdle * 0.25
-        }
+        let nominal: Double =
+            switch state {
+            case .running: behaviour.powerRunning
+            case .starved, .blocked, .setup: behaviour.powerIdle
+            case .stopped, .down, .maintenance: behaviour.powerIdle * 0.25
+            }
         energy += nominal * dt / 3600
         power = nominal
     }
@@ -194,7 +198,8 @@ struct MachineSimulation: Equatable, Sendable {
         let duration = cycleDuration
         // Random failures: a constant hazard per running hour, checked once per cycle.
         if behaviour.randomFailureRate > 0,
-           random.chance(1 - exp(-behaviour.randomFailureRate * duration / 3600)) {
+            random.chance(1 - exp(-behaviour.randomFailureRate * duration / 3600))
+        {
             let codes = kind.faultCodes
             goDown(code: codes[Int(random.uniform() * Double(codes.count)) % codes.count].code)
             return
@@ -209,9 +214,13 @@ struct MachineSimulation: Equatable, Sendable {
         case .running:
             let total = behaviour.starvedShare + behaviour.blockedShare + behaviour.setupShare
             let pick = random.uniform() * total
-            if pick < behaviour.starvedShare { enter(.starved) }
-            else if pick < behaviour.starvedShare + behaviour.blockedShare { enter(.blocked) }
-            else { enter(.setup) }
+            if pick < behaviour.starvedShare {
+                enter(.starved)
+            } else if pick < behaviour.starvedShare + behaviour.blockedShare {
+                enter(.blocked)
+            } else {
+                enter(.setup)
+            }
         case .down:
             // A wear failure is repaired by replacing the worn part.
             if faultCode == Self.wearFailureCode { resetWear() }

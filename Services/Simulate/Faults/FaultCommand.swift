@@ -44,8 +44,10 @@ struct FaultCommand: Codable, Equatable, Sendable {
             return .exception(ModbusExceptionCode(rawValue: UInt8(code)))
         case ("down", let code?) where (1...65535).contains(code): return .down(faultCode: UInt16(code))
         case ("slow", _): throw FaultCommandError("kind \"\(text)\": slow needs a delay in 1…60000 ms, e.g. slow(500)")
-        case ("exception", _): throw FaultCommandError("kind \"\(text)\": exception needs a code in 1…255, e.g. exception(2)")
-        case ("down", _): throw FaultCommandError("kind \"\(text)\": down needs a fault code in 1…65535, e.g. down(110)")
+        case ("exception", _):
+            throw FaultCommandError("kind \"\(text)\": exception needs a code in 1…255, e.g. exception(2)")
+        case ("down", _):
+            throw FaultCommandError("kind \"\(text)\": down needs a fault code in 1…65535, e.g. down(110)")
         default: throw FaultCommandError("kind \"\(text)\" is unknown; expected \(accepted)")
         }
     }
@@ -70,7 +72,9 @@ enum Scenario {
         return try parse(text, file: path, plant: plant)
     }
 
-    static func parse(_ text: String, file: String, plant: Plant) throws(FaultCommandError) -> [(at: Duration, fault: InjectedFault)] {
+    static func parse(
+        _ text: String, file: String, plant: Plant
+    ) throws(FaultCommandError) -> [(at: Duration, fault: InjectedFault)] {
         let commands: [FaultCommand]
         do {
             commands = try YAMLDecoder().decode([FaultCommand].self, from: text)

@@ -83,8 +83,9 @@ final class FaultCommandService: Service, FaultReporter {
         } catch let error as FaultCommandError {
             outcome = .failure(error)
         } catch {
-            outcome = .failure(FaultCommandError(
-                "expected JSON {\"machine\": …, \"kind\": …, \"duration\": seconds}: \(error)"))
+            outcome = .failure(
+                FaultCommandError(
+                    "expected JSON {\"machine\": …, \"kind\": …, \"duration\": seconds}: \(error)"))
         }
         switch outcome {
         case .success(let fault):
@@ -93,10 +94,11 @@ final class FaultCommandService: Service, FaultReporter {
             logger.warning("fault command refused", metadata: ["error": "\(error)"])
         }
         if let responseTopic = message.responseTopic {
-            let body: [String: String] = switch outcome {
-            case .success(let fault): ["status": "injected", "fault": "\(fault)"]
-            case .failure(let error): ["status": "refused", "error": "\(error)"]
-            }
+            let body: [String: String] =
+                switch outcome {
+                case .success(let fault): ["status": "injected", "fault": "\(fault)"]
+                case .failure(let error): ["status": "refused", "error": "\(error)"]
+                }
             let payload = (try? JSONEncoder().encode(body)).map(Array.init) ?? []
             var reply = MQTTMessage(topic: responseTopic, payload: payload, qos: .atLeastOnce)
             reply.correlationData = message.correlationData
@@ -108,11 +110,14 @@ final class FaultCommandService: Service, FaultReporter {
         guard let machine = plant.machines.first(where: { $0.name == fault.machine }) else { return }
         do {
             let topic = try UNSTopic.event(at: plant.path(of: machine), type: FaultInjected.topicType, prefix: prefix)
-            let event = CloudEvent(id: UUID().uuidString, source: source, type: FaultInjected.eventType, time: Date(),
-                                   subject: try plant.path(of: machine).description,
-                                   data: FaultInjected(fault, origin: origin))
-            try await client.publish(MQTTMessage(topic: topic.description, payload: Array(event.jsonData()),
-                                                 qos: .atLeastOnce))
+            let event = CloudEvent(
+                id: UUID().uuidString, source: source, type: FaultInjected.eventType, time: Date(),
+                subject: try plant.path(of: machine).description,
+                data: FaultInjected(fault, origin: origin))
+            try await client.publish(
+                MQTTMessage(
+                    topic: topic.description, payload: Array(event.jsonData()),
+                    qos: .atLeastOnce))
         } catch {
             logger.warning("cannot report fault on the UNS", metadata: ["fault": "\(fault)", "error": "\(error)"])
         }

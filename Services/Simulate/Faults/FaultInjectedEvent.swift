@@ -23,11 +23,13 @@ struct FaultInjected: Codable, Equatable, Sendable {
         kind = fault.kindName
         switch fault.kind {
         case .silent, .outOfRange: argument = nil
-        case .slow(let delay): argument = Int(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
+        case .slow(let delay):
+            argument = Int(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)
         case .exception(let code): argument = Int(code.rawValue)
         case .down(let code): argument = Int(code)
         }
-        durationSeconds = Double(fault.duration.components.seconds) + Double(fault.duration.components.attoseconds) / 1e18
+        durationSeconds =
+            Double(fault.duration.components.seconds) + Double(fault.duration.components.attoseconds) / 1e18
         self.origin = origin
     }
 }

@@ -32,12 +32,13 @@ struct InjectedFault: Equatable, Sendable, CustomStringConvertible {
     }
 
     var description: String {
-        let detail: String = switch kind {
-        case .silent, .outOfRange: ""
-        case .slow(let delay): "(\(delay))"
-        case .exception(let code): "(\(code.rawValue))"
-        case .down(let code): "(\(code))"
-        }
+        let detail: String =
+            switch kind {
+            case .silent, .outOfRange: ""
+            case .slow(let delay): "(\(delay))"
+            case .exception(let code): "(\(code.rawValue))"
+            case .down(let code): "(\(code))"
+            }
         return "\(kindName)\(detail) on \(machine) for \(duration)"
     }
 }

@@ -12,7 +12,9 @@ enum PlantFile {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw PlantFileError(file: path, issues: [PlantIssue(path: "", message: "cannot read the file: \(error.localizedDescription)")])
+            throw PlantFileError(
+                file: path,
+                issues: [PlantIssue(path: "", message: "cannot read the file: \(error.localizedDescription)")])
         }
         return try parse(text, file: path)
     }
@@ -44,7 +46,7 @@ enum PlantFile {
     private static func syntaxIssue(_ error: YamlError) -> PlantIssue {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-             .composer(_, let problem, let mark, _):
+            .composer(_, let problem, let mark, _):
             PlantIssue(path: "", message: "YAML syntax error: \(problem)", line: mark.line, column: mark.column)
         case .reader(let problem, let offset, _, _):
             PlantIssue(path: "", message: "cannot read the text: \(problem)" + (offset.map { " at byte \($0)" } ?? ""))

@@ -65,9 +65,10 @@ struct PlantValidator {
                     apply(rawBehaviour, to: &behaviour, path: "\(path).behaviour")
                 }
                 if let machineName, let kind, let unitID, let lineName, let area {
-                    machines.append(Plant.Machine(
-                        name: machineName, kind: kind, area: area, line: lineName, unitID: UInt8(unitID),
-                        port: port, wordOrder: order, behaviour: behaviour))
+                    machines.append(
+                        Plant.Machine(
+                            name: machineName, kind: kind, area: area, line: lineName, unitID: UInt8(unitID),
+                            port: port, wordOrder: order, behaviour: behaviour))
                 }
             }
         }
@@ -95,7 +96,9 @@ struct PlantValidator {
     }
 
     private func suggestion(for key: String, among known: [String]) -> String {
-        let close = known.filter { $0.lowercased() == key.lowercased() || editDistance($0.lowercased(), key.lowercased()) <= 2 }
+        let close = known.filter {
+            $0.lowercased() == key.lowercased() || editDistance($0.lowercased(), key.lowercased()) <= 2
+        }
         if let best = close.first { return "; did you mean \"\(best)\"?" }
         return "; expected one of " + known.joined(separator: ", ")
     }
@@ -111,17 +114,25 @@ struct PlantValidator {
             issue(field.path, field.problem ?? "invalid")
             return nil
         }
-        guard !value.isEmpty, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
-            issue(field.path, "\"\(value)\" is not a valid name; use letters, digits, '-', '_' or '.' (it becomes an MQTT topic level)")
+        guard !value.isEmpty, value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+        else {
+            issue(
+                field.path,
+                "\"\(value)\" is not a valid name; use letters, digits, '-', '_' or '.' (it becomes an MQTT topic level)"
+            )
             return nil
         }
         return value
     }
 
-    private mutating func integer(_ field: Field<Int>?, key: String, parent: String, range: ClosedRange<Int>,
-                                  required: Bool) -> Int? {
+    private mutating func integer(
+        _ field: Field<Int>?, key: String, parent: String, range: ClosedRange<Int>,
+        required: Bool
+    ) -> Int? {
         guard let field else {
-            if required { issue("\(parent).\(key)", "missing (required; an integer in \(range.lowerBound)…\(range.upperBound))") }
+            if required {
+                issue("\(parent).\(key)", "missing (required; an integer in \(range.lowerBound)…\(range.upperBound))")
+            }
             return nil
         }
         guard let value = field.value else {
@@ -197,8 +208,11 @@ struct PlantValidator {
                     issue(keyPath, "expected a number in \(range), not a mapping")
                 } else if let field = raw.numbers[parameter.key] {
                     if let value = field.value {
-                        if parameter.range.contains(value) { behaviour[keyPath: target] = value }
-                        else { issue(keyPath, "\(format(value)) is out of range \(range)") }
+                        if parameter.range.contains(value) {
+                            behaviour[keyPath: target] = value
+                        } else {
+                            issue(keyPath, "\(format(value)) is out of range \(range)")
+                        }
                     } else {
                         issue(keyPath, field.problem ?? "invalid")
                     }
@@ -212,27 +226,41 @@ struct PlantValidator {
                     }
                     var result = behaviour[keyPath: target]
                     if let mean = distribution.mean {
-                        if let value = mean.value, parameter.range.contains(value) { result.mean = value }
-                        else if let value = mean.value { issue("\(keyPath).mean", "\(format(value)) is out of range \(range)") }
-                        else { issue("\(keyPath).mean", mean.problem ?? "invalid") }
+                        if let value = mean.value, parameter.range.contains(value) {
+                            result.mean = value
+                        } else if let value = mean.value {
+                            issue("\(keyPath).mean", "\(format(value)) is out of range \(range)")
+                        } else {
+                            issue("\(keyPath).mean", mean.problem ?? "invalid")
+                        }
                     } else {
                         issue("\(keyPath).mean", "missing (required)")
                     }
                     if let sd = distribution.sd {
-                        if let value = sd.value, value >= 0, value <= result.mean { result.sd = value }
-                        else if let value = sd.value { issue("\(keyPath).sd", "\(format(value)) is out of range 0…\(format(result.mean)) (at most the mean)") }
-                        else { issue("\(keyPath).sd", sd.problem ?? "invalid") }
+                        if let value = sd.value, value >= 0, value <= result.mean {
+                            result.sd = value
+                        } else if let value = sd.value {
+                            issue(
+                                "\(keyPath).sd",
+                                "\(format(value)) is out of range 0…\(format(result.mean)) (at most the mean)")
+                        } else {
+                            issue("\(keyPath).sd", sd.problem ?? "invalid")
+                        }
                     }
                     behaviour[keyPath: target] = result
                 }
             }
         }
         if behaviour.failureVibration <= behaviour.baseVibration {
-            issue("\(path).failureVibration",
-                  "\(format(behaviour.failureVibration)) mm/s must be above baseVibration (\(format(behaviour.baseVibration)) mm/s)")
+            issue(
+                "\(path).failureVibration",
+                "\(format(behaviour.failureVibration)) mm/s must be above baseVibration (\(format(behaviour.baseVibration)) mm/s)"
+            )
         }
         if behaviour.starvedShare + behaviour.blockedShare + behaviour.setupShare <= 0 {
-            issue("\(path).starvedShare", "starvedShare, blockedShare and setupShare are all 0; at least one must be positive")
+            issue(
+                "\(path).starvedShare",
+                "starvedShare, blockedShare and setupShare are all 0; at least one must be positive")
         }
     }
 

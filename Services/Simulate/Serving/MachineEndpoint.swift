@@ -53,7 +53,8 @@ final class MachineEndpoint: ModbusRequestHandler {
         cell.withLock { cell in
             cell.fault = (fault, now + fault.duration)
             if case .down(let code) = fault.kind {
-                let seconds = Double(fault.duration.components.seconds)
+                let seconds =
+                    Double(fault.duration.components.seconds)
                     + Double(fault.duration.components.attoseconds) / 1e18
                 cell.simulation.forceDown(code: code, duration: seconds * speed)
             }
@@ -134,16 +135,19 @@ struct ModbusMetrics: Sendable {
 
     init(machine: String) {
         func requestCounter(_ function: String) -> Counter {
-            Counter(label: "simulate_modbus_requests_total", dimensions: [("machine", machine), ("function", function)])
+            Counter(
+                label: "simulate_modbus_requests_total", dimensions: [("machine", machine), ("function", function)])
         }
         func exceptionCounter(_ code: String) -> Counter {
             Counter(label: "simulate_modbus_exceptions_total", dimensions: [("machine", machine), ("code", code)])
         }
-        requests = Dictionary(uniqueKeysWithValues: ModbusFunctionCode.allCases.map {
-            ($0.rawValue, requestCounter("\($0.rawValue)"))
-        })
+        requests = Dictionary(
+            uniqueKeysWithValues: ModbusFunctionCode.allCases.map {
+                ($0.rawValue, requestCounter("\($0.rawValue)"))
+            })
         otherRequests = requestCounter("other")
-        exceptions = Dictionary(uniqueKeysWithValues: [1, 2, 3, 4, 6, 11].map { (UInt8($0), exceptionCounter("\($0)")) })
+        exceptions = Dictionary(
+            uniqueKeysWithValues: [1, 2, 3, 4, 6, 11].map { (UInt8($0), exceptionCounter("\($0)")) })
         otherExceptions = exceptionCounter("other")
         connections = Meter(label: "simulate_modbus_connections", dimensions: [("machine", machine)])
     }

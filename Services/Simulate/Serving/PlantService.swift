@@ -18,8 +18,10 @@ final class PlantService: Service {
     /// number of ticks, not on scheduling jitter.
     static let tick = Duration.milliseconds(100)
 
-    init(plant: Plant, config: SimulateConfig, scenario: [(at: Duration, fault: InjectedFault)],
-         health: HealthChecks, faultReporter: any FaultReporter, logger: Logger) {
+    init(
+        plant: Plant, config: SimulateConfig, scenario: [(at: Duration, fault: InjectedFault)],
+        health: HealthChecks, faultReporter: any FaultReporter, logger: Logger
+    ) {
         self.plant = plant
         self.config = config
         self.scenario = scenario
@@ -38,12 +40,16 @@ final class PlantService: Service {
         do {
             for (index, endpoint) in endpoints.enumerated() {
                 let port = plant.port(of: index, base: config.modbusPort)
-                servers.append(try await ModbusTCPServer.start(host: config.bind, port: port, handler: endpoint,
-                                                               logger: logger))
-                logger.info("machine serving Modbus TCP", metadata: [
-                    "machine": "\(endpoint.name)", "kind": "\(endpoint.kind.rawValue)",
-                    "address": "\(config.bind):\(port)", "unit": "\(endpoint.unitID)",
-                ])
+                servers.append(
+                    try await ModbusTCPServer.start(
+                        host: config.bind, port: port, handler: endpoint,
+                        logger: logger))
+                logger.info(
+                    "machine serving Modbus TCP",
+                    metadata: [
+                        "machine": "\(endpoint.name)", "kind": "\(endpoint.kind.rawValue)",
+                        "address": "\(config.bind):\(port)", "unit": "\(endpoint.unitID)",
+                    ])
             }
         } catch {
             for server in servers { await server.close() }
@@ -51,8 +57,9 @@ final class PlantService: Service {
             throw error
         }
         let ports = servers.map(\.port)
-        health.set("modbus", healthy: true,
-                   detail: "listening on \(ports.count) ports (\(ports.map(String.init).joined(separator: ", ")))")
+        health.set(
+            "modbus", healthy: true,
+            detail: "listening on \(ports.count) ports (\(ports.map(String.init).joined(separator: ", ")))")
 
         await cancelWhenGracefulShutdown {
             await self.runClock()
@@ -96,4 +103,3 @@ final class PlantService: Service {
 protocol FaultReporter: Sendable {
     func report(_ fault: InjectedFault, source: String)
 }
-

@@ -51,22 +51,32 @@ struct SparkplugLoadNode: Sendable {
         seq.reset()
         nextDevice = 0
         var messages: [(topic: String, payload: [UInt8])] = []
-        let nbirth = Payload(timestamp: now, metrics: [
-            Metric(name: "bdSeq", timestamp: now, datatype: .int64, value: .int64(bdSeq)),
-            Metric(name: Self.rebirthMetric, timestamp: now, datatype: .boolean, value: .boolean(false)),
-            Metric(name: "Properties/Load generator", timestamp: now, datatype: .string,
-                   value: .string("shopfloor simulate --sparkplug")),
-        ], seq: seq.next())
-        messages.append((try SparkplugTopic(group: group, verb: .nbirth, edgeNode: node).description,
-                         try nbirth.encode()))
+        let nbirth = Payload(
+            timestamp: now,
+            metrics: [
+                Metric(name: "bdSeq", timestamp: now, datatype: .int64, value: .int64(bdSeq)),
+                Metric(name: Self.rebirthMetric, timestamp: now, datatype: .boolean, value: .boolean(false)),
+                Metric(
+                    name: "Properties/Load generator", timestamp: now, datatype: .string,
+                    value: .string("shopfloor simulate --sparkplug")),
+            ], seq: seq.next())
+        messages.append(
+            (
+                try SparkplugTopic(group: group, verb: .nbirth, edgeNode: node).description,
+                try nbirth.encode()
+            ))
         for (index, device) in devices.enumerated() {
             let metrics = (0..<metricsPerDevice).map { metric in
-                Metric(name: "metric-\(metric)", alias: alias(device: index, metric: metric), timestamp: now,
-                       datatype: .double, value: .double(value(device: index, metric: metric)))
+                Metric(
+                    name: "metric-\(metric)", alias: alias(device: index, metric: metric), timestamp: now,
+                    datatype: .double, value: .double(value(device: index, metric: metric)))
             }
             let dbirth = Payload(timestamp: now, metrics: metrics, seq: seq.next())
-            messages.append((try SparkplugTopic(group: group, verb: .dbirth, edgeNode: node, device: device).description,
-                             try dbirth.encode()))
+            messages.append(
+                (
+                    try SparkplugTopic(group: group, verb: .dbirth, edgeNode: node, device: device).description,
+                    try dbirth.encode()
+                ))
         }
         return messages
     }
@@ -77,8 +87,9 @@ struct SparkplugLoadNode: Sendable {
         nextDevice = (nextDevice + 1) % devices.count
         step &+= 1
         let metrics = (0..<metricsPerDevice).map { metric in
-            Metric(alias: alias(device: index, metric: metric), timestamp: now,
-                   value: .double(value(device: index, metric: metric)))
+            Metric(
+                alias: alias(device: index, metric: metric), timestamp: now,
+                value: .double(value(device: index, metric: metric)))
         }
         let payload = Payload(timestamp: now, metrics: metrics, seq: seq.next())
         let topic = try SparkplugTopic(group: group, verb: .ddata, edgeNode: node, device: devices[index])

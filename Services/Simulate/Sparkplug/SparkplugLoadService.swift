@@ -24,8 +24,9 @@ final class SparkplugLoadService: Service {
         let messages = Counter(label: "simulate_sparkplug_messages_total", dimensions: [("group", options.group)])
         nodes = try (0..<options.nodes).map { index in
             try LoadNodeConnection(
-                node: SparkplugLoadNode(group: options.group, node: "\(options.nodePrefix)-\(index)",
-                                        devices: options.devices, metrics: options.metrics),
+                node: SparkplugLoadNode(
+                    group: options.group, node: "\(options.nodePrefix)-\(index)",
+                    devices: options.devices, metrics: options.metrics),
                 config: config, messages: messages, logger: logger)
         }
     }
@@ -41,12 +42,15 @@ final class SparkplugLoadService: Service {
             }
             return await group.reduce(0, +)
         }
-        let seconds = Double((ContinuousClock.now - start).components.seconds)
+        let seconds =
+            Double((ContinuousClock.now - start).components.seconds)
             + Double((ContinuousClock.now - start).components.attoseconds) / 1e18
-        logger.notice("sparkplug load finished", metadata: [
-            "messages": "\(sent)", "seconds": "\(String(format: "%.2f", seconds))",
-            "messagesPerSecond": "\(String(format: "%.0f", Double(sent) / max(seconds, 0.001)))",
-        ])
+        logger.notice(
+            "sparkplug load finished",
+            metadata: [
+                "messages": "\(sent)", "seconds": "\(String(format: "%.2f", seconds))",
+                "messagesPerSecond": "\(String(format: "%.0f", Double(sent) / max(seconds, 0.001)))",
+            ])
         health.set("sparkplug", healthy: true, detail: "finished: \(sent) messages")
         if options.duration != nil, !Task.isShuttingDownGracefully {
             // The run is over: stop the whole process the way an operator would, so every other service

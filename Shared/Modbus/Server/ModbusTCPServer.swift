@@ -22,9 +22,12 @@ public final class ModbusTCPServer: Sendable {
     }
 
     /// Binds `host:port` and starts serving. Port 0 picks a free port (read it from `port`).
-    public static func start(host: String, port: Int, handler: any ModbusRequestHandler, logger: Logger,
-                             group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton)
-        async throws(ModbusError) -> ModbusTCPServer {
+    public static func start(
+        host: String, port: Int, handler: any ModbusRequestHandler, logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    )
+        async throws(ModbusError) -> ModbusTCPServer
+    {
         let connections = Connections()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
@@ -83,19 +86,22 @@ struct MBAPFrameDecoder: ByteToMessageDecoder {
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let size = try ModbusFrame.frameSize(in: buffer.readableBytesView),
-              buffer.readableBytes >= size,
-              let transaction = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
-              let unit = buffer.getInteger(at: buffer.readerIndex + 6, as: UInt8.self),
-              let pdu = buffer.getBytes(at: buffer.readerIndex + ModbusFrame.headerSize,
-                                        length: size - ModbusFrame.headerSize)
+            buffer.readableBytes >= size,
+            let transaction = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self),
+            let unit = buffer.getInteger(at: buffer.readerIndex + 6, as: UInt8.self),
+            let pdu = buffer.getBytes(
+                at: buffer.readerIndex + ModbusFrame.headerSize,
+                length: size - ModbusFrame.headerSize)
         else { return .needMoreData }
         buffer.moveReaderIndex(forwardBy: size)
         context.fireChannelRead(wrapInboundOut(ModbusFrame(transactionID: transaction, unitID: unit, pdu: pdu)))
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer,
-                             seenEOF: Bool) throws -> DecodingState {
+    mutating func decodeLast(
+        context: ChannelHandlerContext, buffer: inout ByteBuffer,
+        seenEOF: Bool
+    ) throws -> DecodingState {
         // A half-sent frame at EOF is dropped: there is no one left to answer.
         while try decode(context: context, buffer: &buffer) == .continue {}
         buffer.moveReaderIndex(to: buffer.writerIndex)
@@ -164,8 +170,10 @@ final class ModbusServerChannelHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    private func buffer(for response: ModbusResponse, answering frame: ModbusFrame,
-                        context: ChannelHandlerContext) -> ByteBuffer {
+    private func buffer(
+        for response: ModbusResponse, answering frame: ModbusFrame,
+        context: ChannelHandlerContext
+    ) -> ByteBuffer {
         let pdu = response.encoded
         var buffer = context.channel.allocator.buffer(capacity: ModbusFrame.headerSize + pdu.count)
         buffer.writeInteger(frame.transactionID)
