@@ -30,6 +30,11 @@ let package = Package(
         // Flag parsing and --help for every executable.
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // `make bench`: statistics, warm-up and baselines we would otherwise write ourselves.
+        // Plant models and gateway configurations are YAML files people write by hand.
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // Modbus TCP server (simulate) and client (gateway): event loops for many concurrent connections.
+        // Already in the build through Hummingbird.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.27.0", traits: ["MallocInterposer"]),
     ],
     targets: [
@@ -64,6 +69,11 @@ let package = Package(
             "CPostgres", "Migrations",
             .product(name: "Logging", package: "swift-log"),
         ], path: "Shared/Postgres", swiftSettings: strict),
+        .target(name: "Modbus", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Shared/Modbus", swiftSettings: strict),
         .target(name: "ServiceRuntime", dependencies: [
             "MQTT", "EventSchema",
             .product(name: "Logging", package: "swift-log"),
@@ -81,8 +91,11 @@ let package = Package(
                           path: "Services/Stream", swiftSettings: strict),
         .executableTarget(name: "API", dependencies: ["ServiceRuntime", "MQTT", "EventSchema"],
                           path: "Services/API", swiftSettings: strict),
-        .executableTarget(name: "Simulate", dependencies: ["ServiceRuntime", "MQTT"],
-                          path: "Services/Simulate", swiftSettings: strict),
+        .executableTarget(name: "Simulate", dependencies: [
+            "ServiceRuntime", "MQTT", "Sparkplug", "Modbus", "EventSchema",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ], path: "Services/Simulate", swiftSettings: strict),
         .executableTarget(name: "RagIndex", dependencies: ["ServiceRuntime", "MQTT"],
                           path: "Services/RagIndex", swiftSettings: strict),
 
@@ -121,6 +134,9 @@ let package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
         // Not HummingbirdTesting: it pulls AsyncHTTPClient and BoringSSL, minutes of CI build for two tests.
+        .testTarget(name: "ModbusTests", dependencies: ["Modbus"], exclude: ["Scripts"], swiftSettings: strict),
+        .testTarget(name: "SimulateTests", dependencies: ["Simulate", "Modbus", "MQTT", "Sparkplug", "TestSupport"],
+                    exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "ServiceRuntimeTests", dependencies: [
             "ServiceRuntime",
             .product(name: "Hummingbird", package: "hummingbird"),

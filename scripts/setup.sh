@@ -10,13 +10,22 @@ packages=(
     libsqlite3-dev sqlite3                         # embedded stores
     libprotobuf-c-dev protobuf-c-compiler          # Sparkplug payload codec; `make generate`
     curl
+    python3 python3-pip                            # pymodbus for the Modbus conformance tests
 )
+
+# Python with pymodbus: the independent Modbus client the simulate tests check our server against.
+python_deps() {
+    python3 -c 'import pymodbus' 2>/dev/null && return 0
+    echo "setup: installing pymodbus for the Modbus conformance tests"
+    python3 -m pip install --user -q pymodbus==3.8.6 2>/dev/null \
+        || python3 -m pip install --user -q --break-system-packages pymodbus==3.8.6
+}
 
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then python_deps; exit 0; fi
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -25,3 +34,4 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 # The Debian package starts a system-wide mosquitto on :1883; `make run` and the tests start their own.
+python_deps

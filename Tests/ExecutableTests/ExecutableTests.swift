@@ -38,7 +38,9 @@ struct ExecutableTests {
     private func start(_ name: String, instance: String, prefix: String) async throws -> (RunningService, Int) {
         let service = try RunningService(
             name, arguments: ["--http-port", "0", "--log-format", "json", "--instance", instance],
-            environment: ["MQTT_URL": try Self.brokerURL(), "UNS_PREFIX": prefix])
+            // simulate serves its machines on MODBUS_PORT + i: keep clear of a plant running on 5020.
+            environment: ["MQTT_URL": try Self.brokerURL(), "UNS_PREFIX": prefix,
+                          "MODBUS_PORT": String(Int.random(in: 30000...39000))])
         let line = try await service.waitForLog { $0.contains("HTTP server listening") }
         let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         return (service, try #require(Int(object?["port"] as? String ?? "")))
