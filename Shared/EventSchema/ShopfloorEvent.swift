@@ -56,6 +56,7 @@ public enum EventRegistry {
         WorkOrderStarted.self,
         WorkOrderCompleted.self,
         QualityResultRecorded.self,
+        FaultInjected.self,
     ]
 
     /// The registered type named `eventType`, if any.

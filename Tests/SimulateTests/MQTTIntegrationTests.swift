@@ -41,7 +41,7 @@ import Testing
         faults.attach(service)
         let observer = try client("observer")
         try await observer.connect()
-        _ = try await observer.subscribe(to: "\(prefix)/+/+/+/+/+/event/fault.injected")
+        _ = try await observer.subscribe(to: "\(prefix)/+/+/+/+/+/event/simulate.fault_injected")
         let running = Task {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await service.run() }
@@ -63,7 +63,7 @@ import Testing
             return try await ModbusClientScript.run(port: 25300, unit: 1, ["hr:0:1"]).first?.exception == 6
         }
         let events = try await observer.messages.first(1)
-        #expect(events[0].topic == "\(prefix)/acme/dresden/body-shop/line-1/press-1/event/fault.injected")
+        #expect(events[0].topic == "\(prefix)/acme/dresden/body-shop/line-1/press-1/event/simulate.fault_injected")
         let event = try JSONSerialization.jsonObject(with: Data(events[0].payload)) as? [String: Any]
         #expect(event?["type"] as? String == "io.shopfloor.simulate.fault_injected.v1")
         let data = event?["data"] as? [String: Any]

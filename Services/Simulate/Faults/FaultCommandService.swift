@@ -109,15 +109,11 @@ final class FaultCommandService: Service, FaultReporter {
     private func publish(_ fault: InjectedFault, origin: String) async {
         guard let machine = plant.machines.first(where: { $0.name == fault.machine }) else { return }
         do {
-            let topic = try UNSTopic.event(at: plant.path(of: machine), type: FaultInjected.topicType, prefix: prefix)
-            let event = CloudEvent(
-                id: UUID().uuidString, source: source, type: FaultInjected.eventType, time: Date(),
-                subject: try plant.path(of: machine).description,
-                data: FaultInjected(fault, origin: origin))
+            let event = try FaultInjected(fault, machine: machine, plant: plant,
+                                          origin: FaultInjected.Origin(rawValue: origin) ?? .mqtt)
             try await client.publish(
-                MQTTMessage(
-                    topic: topic.description, payload: Array(event.jsonData()),
-                    qos: .atLeastOnce))
+                MQTTMessage(topic: try event.topic(prefix: prefix).description,
+                            payload: Array(event.cloudEvent(source: source).jsonData()), qos: .atLeastOnce))
         } catch {
             logger.warning("cannot report fault on the UNS", metadata: ["fault": "\(fault)", "error": "\(error)"])
         }
