@@ -5,6 +5,7 @@
 #   ordo-one/benchmark targets (Benchmarks/): SparkplugCodec (ours vs raw protobuf-c),
 #                                             StoreBulkLoad (SQLite, PostgreSQL COPY vs multi-row INSERT)
 #   bench/mqtt-bench.sh: MQTTClient vs a C libmosquitto subscriber, durable journal vs SQLite commit
+#   bench/modbus/run.sh: simulate's Modbus TCP server vs libmodbus's server (needs libmodbus-dev)
 #
 # Results: docs/benchmarks.md (summary) and the pages it links to.
 set -euo pipefail
@@ -20,3 +21,7 @@ echo "== machine: $(uname -srm), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/lo
 swift package --allow-writing-to-package-directory benchmark \
     --target SparkplugCodec --target StoreBulkLoad --no-progress
 PORT=$((MQTT_PORT + 1)) bench/mqtt-bench.sh --write docs/benchmarks-mqtt.md
+dpkg-query -W -f='${Status}' libmodbus-dev 2>/dev/null | grep -q 'install ok installed' \
+    || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y -qq libmodbus-dev > /dev/null; }
+swift build -c release --product simulate
+bench/modbus/run.sh 5
