@@ -77,8 +77,15 @@ let package = Package(
         // MARK: Executables: a short main, its config, its services
         .executableTarget(name: "Gateway", dependencies: ["ServiceRuntime", "MQTT", "Sparkplug"],
                           path: "Services/Gateway", swiftSettings: strict),
-        .executableTarget(name: "Stream", dependencies: ["ServiceRuntime", "MQTT", "Sparkplug"],
-                          path: "Services/Stream", swiftSettings: strict),
+        .executableTarget(name: "Stream", dependencies: ["StreamCore", "ServiceRuntime", "MQTT", "Sparkplug"],
+                          path: "Services/Stream", exclude: ["Core"], swiftSettings: strict),
+        // The host application's logic as a library, so tests drive it in-process and without a broker.
+        .target(name: "StreamCore", dependencies: [
+            "ServiceRuntime", "MQTT", "Sparkplug", "SQLite", "Postgres", "EventSchema",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "Services/Stream/Core", swiftSettings: strict),
         .executableTarget(name: "API", dependencies: ["ServiceRuntime", "MQTT", "EventSchema"],
                           path: "Services/API", swiftSettings: strict),
         .executableTarget(name: "Simulate", dependencies: ["ServiceRuntime", "MQTT"],
@@ -118,6 +125,9 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EventSchemaTests", dependencies: ["EventSchema"], swiftSettings: strict),
+        .testTarget(name: "StreamTests", dependencies: [
+            "StreamCore", "Sparkplug", "MQTT", "SQLite", "Postgres", "EventSchema", "TestSupport",
+        ], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
         .testTarget(name: "ServiceRuntimeTests", dependencies: [

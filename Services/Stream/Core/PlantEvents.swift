@@ -1,0 +1,193 @@
+import EventSchema
+import Foundation
+
+/// A message for the UNS: a retained value or one CloudEvent.
+public struct UNSMessage: Sendable, Equatable {
+    public var topic: String
+    public var payload: [UInt8]
+    public var retain: Bool
+}
+
+/// Turns stored samples into UNS traffic: the latest value of each series (retained JSON), threshold alarms
+/// with hysteresis (`AlarmRaised` / `AlarmCleared`) and machine state changes (`EquipmentStateChanged`).
+/// A value without I/O: the loader feeds it samples after they are committed and publishes the result.
+public struct PlantEvents: Sendable {
+    /// Which side of its limits an active alarm is on.
+    enum AlarmSide: String, Sendable { case high, low }
+
+    private var infos: [SeriesKey: SeriesInfo] = [:]
+    private var activeAlarms: [SeriesKey: AlarmSide] = [:]
+    private var states: [String: EquipmentState] = [:]
+    /// Newest sample per series, to republish it as `stale` when its node or device dies.
+    private var last: [SeriesKey: Sample] = [:]
+    private let prefix: String
+    private let source: String
+
+    /// `source` is the CloudEvents source (`/shopfloor/stream/<instance>`).
+    public init(prefix: String = UNSTopic.defaultPrefix, source: String) {
+        self.prefix = prefix
+        self.source = source
+    }
+
+    /// Learns (or updates) series metadata from BIRTHs.
+    public mutating func define(_ series: [SeriesInfo]) {
+        for info in series { infos[info.key] = info }
+    }
+
+    /// The UNS messages for samples just stored, in order: every sample feeds the alarm and state rules,
+    /// only the newest sample of each series is republished as its value.
+    public mutating func messages(for samples: [Sample]) -> [UNSMessage] {
+        var latest: [SeriesKey: Sample] = [:]
+        var order: [SeriesKey] = []
+        var events: [UNSMessage] = []
+        for sample in samples {
+            if let current = latest[sample.series] {
+                if sample.timestamp >= current.timestamp { latest[sample.series] = sample }
+            } else {
+                latest[sample.series] = sample
+                order.append(sample.series)
+            }
+            events += derive(sample)
+        }
+        for (key, sample) in latest where sample.timestamp >= (last[key]?.timestamp ?? 0) {
+            last[key] = sample
+        }
+        return order.compactMap { latest[$0].flatMap(value) } + events
+    }
+
+    /// Retained values republished as `stale` for series that went offline (Sparkplug: metrics STALE).
+    public func staleMessages(for series: [SeriesKey], at: UInt64) -> [UNSMessage] {
+        series.compactMap { key in
+            var sample = last[key] ?? Sample(series: key, timestamp: at, value: .null)
+            sample.quality = .stale
+            return value(sample)
+        }
+    }
+
+    /// The retained value JSON of one sample, when its series has a usable asset path and metric name.
+    func value(_ sample: Sample) -> UNSMessage? {
+        guard let info = infos[sample.series], let pathText = info.assetPath,
+              let path = ISA95Path(parsing: pathText),
+              let topic = try? UNSTopic.value(at: path, metric: sample.series.metric, prefix: prefix)
+        else { return nil }
+        let body = UNSValue(value: sample.value, unit: info.unit, quality: sample.quality.word,
+                            ts: RFC3339.string(from: Date(milliseconds: sample.timestamp)))
+        guard let data = try? JSONEncoder.sorted.encode(body) else { return nil }
+        return UNSMessage(topic: topic.description, payload: Array(data), retain: true)
+    }
+
+    private mutating func derive(_ sample: Sample) -> [UNSMessage] {
+        guard let info = infos[sample.series], let pathText = info.assetPath,
+              let path = ISA95Path(parsing: pathText) else { return [] }
+        let time = Date(milliseconds: sample.timestamp)
+        var out: [UNSMessage] = []
+        if let limits = info.alarm, let number = sample.value.number, sample.quality == .good {
+            out += alarm(sample.series, limits: limits, value: number, path: path, time: time, unit: info.unit)
+        }
+        if Self.isStateMetric(sample.series.metric), case .text(let text) = sample.value,
+           let state = EquipmentState(rawValue: text.lowercased()) {
+            let previous = states[pathText]
+            if previous != state {
+                states[pathText] = state
+                out += event(EquipmentStateChanged(asset: path, from: previous, to: state, since: time), time: time)
+            }
+        }
+        return out
+    }
+
+    /// ISA-18.2 style deadband: raise beyond a limit, clear only once back inside it by the hysteresis.
+    private mutating func alarm(_ key: SeriesKey, limits: AlarmLimits, value: Double, path: ISA95Path, time: Date,
+                                unit: String?) -> [UNSMessage] {
+        let metric = key.metric
+        let unitText = unit.map { " \($0)" } ?? ""
+        switch activeAlarms[key] {
+        case nil:
+            if let high = limits.high, value > high {
+                activeAlarms[key] = .high
+                return event(AlarmRaised(alarmId: alarmID(path, metric, .high), asset: path, metric: metric,
+                                         severity: .high, threshold: high, value: value,
+                                         message: "\(metric) \(value)\(unitText) above \(high)\(unitText)"), time: time)
+            }
+            if let low = limits.low, value < low {
+                activeAlarms[key] = .low
+                return event(AlarmRaised(alarmId: alarmID(path, metric, .low), asset: path, metric: metric,
+                                         severity: .high, threshold: low, value: value,
+                                         message: "\(metric) \(value)\(unitText) below \(low)\(unitText)"), time: time)
+            }
+        case .high?:
+            if let high = limits.high, value <= high - limits.hysteresis {
+                activeAlarms[key] = nil
+                return event(AlarmCleared(alarmId: alarmID(path, metric, .high), asset: path, value: value,
+                                          clearedBy: "auto"), time: time)
+            }
+        case .low?:
+            if let low = limits.low, value >= low + limits.hysteresis {
+                activeAlarms[key] = nil
+                return event(AlarmCleared(alarmId: alarmID(path, metric, .low), asset: path, value: value,
+                                          clearedBy: "auto"), time: time)
+            }
+        }
+        return []
+    }
+
+    private func alarmID(_ path: ISA95Path, _ metric: String, _ side: AlarmSide) -> String {
+        "\(path)/\(metric)/\(side.rawValue)"
+    }
+
+    private func event<Event: ShopfloorEvent>(_ event: Event, time: Date) -> [UNSMessage] {
+        guard let topic = try? event.topic(prefix: prefix),
+              let data = try? event.cloudEvent(source: source, time: time).jsonData() else { return [] }
+        return [UNSMessage(topic: topic.description, payload: Array(data), retain: false)]
+    }
+
+    /// A machine's state tag: `state`, `State` or any `…/state` metric with an `EquipmentState` word.
+    static func isStateMetric(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return lower == "state" || lower.hasSuffix("/state")
+    }
+}
+
+/// The retained UNS value JSON: `{"quality":"good","ts":"…","unit":"°C","value":29.4}`.
+struct UNSValue: Encodable {
+    var value: SampleValue
+    var unit: String?
+    var quality: String
+    var ts: String
+
+    enum CodingKeys: String, CodingKey { case value, unit, quality, ts }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch value {
+        case .number(let number) where number.isFinite: try container.encode(number, forKey: .value)
+        case .number(let number): try container.encode(String(number), forKey: .value)
+        case .boolean(let flag): try container.encode(flag, forKey: .value)
+        case .text(let text): try container.encode(text, forKey: .value)
+        case .null: try container.encodeNil(forKey: .value)
+        }
+        try container.encode(unit, forKey: .unit)
+        try container.encode(quality, forKey: .quality)
+        try container.encode(ts, forKey: .ts)
+    }
+}
+
+extension JSONEncoder {
+    /// Sorted keys: stable bytes for the same value, which keeps retained messages and tests predictable.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}
+
+extension Date {
+    /// A Sparkplug timestamp (milliseconds since the Unix epoch, UTC).
+    init(milliseconds: UInt64) {
+        self.init(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+
+    /// Milliseconds since the Unix epoch.
+    var milliseconds: UInt64 {
+        UInt64(max(0, (timeIntervalSince1970 * 1000).rounded()))
+    }
+}
