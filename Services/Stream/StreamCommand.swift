@@ -35,11 +35,14 @@ struct StreamCommand: ShopfloorCommand {
     var rebirthIntervalMS: String?
     @Option(name: .customLong("session-expiry"), help: "seconds the broker keeps the ingest session (STREAM_SESSION_EXPIRY; default 3600)")
     var sessionExpiry: String?
+    @Option(name: .customLong("groups"), help: "comma-separated Sparkplug group ids to host (STREAM_GROUPS; default all)")
+    var groups: String?
 
     func services(config: RuntimeConfig, health: HealthChecks, logger: Logger) async throws -> [any Service] {
         let flags = StreamFlags(store: store, hostID: hostID, role: role, journal: journal, batchSize: batchSize,
                                 batchIntervalMS: batchIntervalMS, reorderTimeoutMS: reorderTimeoutMS,
-                                rebirthIntervalMS: rebirthIntervalMS, sessionExpiry: sessionExpiry)
+                                rebirthIntervalMS: rebirthIntervalMS, sessionExpiry: sessionExpiry,
+                                groups: groups)
         let stream = try StreamConfig(flags: flags, environment: ProcessInfo.processInfo.environment)
         return [StreamHost(config: stream, runtime: config, health: health, logger: logger)]
     }

@@ -24,6 +24,12 @@ struct StreamConfigTests {
         #expect(!config.hostConfiguration.isPrimary)
     }
 
+    @Test("groups are a comma-separated list")
+    func groups() throws {
+        let config = try StreamConfig(flags: StreamFlags(), environment: ["STREAM_GROUPS": "plant-1, plant-2,"])
+        #expect(config.groups == ["plant-1", "plant-2"])
+    }
+
     @Test("a postgres URL is accepted and its password never shows")
     func postgresURL() throws {
         let config = try StreamConfig(flags: StreamFlags(store: "postgres://u:secret@db:5433/plant"), environment: [:])
@@ -43,6 +49,7 @@ struct StreamConfigTests {
         (StreamFlags(role: "boss"), "--role / STREAM_ROLE"),
         (StreamFlags(batchSize: "0"), "--batch-size / STREAM_BATCH_SIZE"),
         (StreamFlags(reorderTimeoutMS: "soon"), "--reorder-timeout-ms / STREAM_REORDER_TIMEOUT_MS"),
+        (StreamFlags(groups: "plant-1, line/2"), "--groups / STREAM_GROUPS"),
     ])
     func badValues(flags: StreamFlags, key: String) {
         #expect {

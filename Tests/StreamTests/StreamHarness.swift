@@ -21,28 +21,42 @@ final class StreamHarness: Sendable {
     let serviceGroup: ServiceGroup
     let broker: (host: String, port: Int)
 
-    init(reorderTimeoutMS: Int = 300, rebirthIntervalMS: Int = 0) async throws {
+    /// A primary with a fresh directory, or (with `sharing`) another instance on the same store, host id,
+    /// group and UNS prefix as `sharing`, with its own journal and instance name.
+    init(reorderTimeoutMS: Int = 300, rebirthIntervalMS: Int = 0, role: StreamRole = .primary,
+         sharing other: StreamHarness? = nil) async throws {
         broker = try TestEnvironment.mqttBroker()
-        let id = UUID().uuidString.lowercased().prefix(8)
-        directory = NSTemporaryDirectory() + "stream-test-\(id)"
+        let id = String(UUID().uuidString.lowercased().prefix(8))
+        directory = other?.directory ?? NSTemporaryDirectory() + "stream-test-\(id)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        hostID = "host-\(id)"
-        group = "group-\(id)"
-        prefix = "test/\(id)"
+        hostID = other?.hostID ?? "host-\(id)"
+        group = other?.group ?? "group-\(id)"
+        prefix = other?.prefix ?? "test/\(id)"
         let environment = ["MQTT_URL": "mqtt://\(broker.host):\(broker.port)", "INSTANCE": "i-\(id)",
                            "UNS_PREFIX": prefix]
         runtime = try RuntimeConfig(service: "stream", options: try RuntimeOptions.parse([]), environment: environment,
                                     defaultHTTPPort: 0)
         config = try StreamConfig(flags: StreamFlags(store: "sqlite:\(directory)/stream.db", hostID: hostID,
-                                                     journal: "\(directory)/stream.journal", batchIntervalMS: "5",
-                                                     reorderTimeoutMS: "\(reorderTimeoutMS)",
-                                                     rebirthIntervalMS: "\(rebirthIntervalMS)"),
+                                                     role: role.rawValue, journal: "\(directory)/\(id).journal",
+                                                     batchIntervalMS: "5", reorderTimeoutMS: "\(reorderTimeoutMS)",
+                                                     rebirthIntervalMS: "\(rebirthIntervalMS)", groups: group),
                                   environment: [:])
         store = try await SQLiteTimeSeriesStore.open(path: "\(directory)/stream.db")
         var logger = Logger(label: "stream-test")
         logger.logLevel = .warning
         host = StreamHost(config: config, runtime: runtime, health: HealthChecks(), logger: logger, store: store)
         serviceGroup = ServiceGroup(configuration: .init(services: [host], logger: logger))
+    }
+
+    /// Starts the host in the background; `stop()` shuts it down gracefully.
+    func start() -> Task<Void, any Error> {
+        Task { try await serviceGroup.run() }
+    }
+
+    func stop(_ running: Task<Void, any Error>) async throws {
+        await serviceGroup.triggerGracefulShutdown()
+        try await running.value
+        await store.close()
     }
 
     /// Runs the host until `body` returns, then shuts it down gracefully and waits for it to stop.

@@ -1,3 +1,4 @@
+import Foundation
 import Postgres
 import ServiceRuntime
 import Sparkplug
@@ -36,10 +37,12 @@ public struct StreamFlags: Sendable {
     public var reorderTimeoutMS: String?
     public var rebirthIntervalMS: String?
     public var sessionExpiry: String?
+    public var groups: String?
 
     public init(store: String? = nil, hostID: String? = nil, role: String? = nil, journal: String? = nil,
                 batchSize: String? = nil, batchIntervalMS: String? = nil, reorderTimeoutMS: String? = nil,
-                rebirthIntervalMS: String? = nil, sessionExpiry: String? = nil) {
+                rebirthIntervalMS: String? = nil, sessionExpiry: String? = nil, groups: String? = nil) {
+        self.groups = groups
         self.store = store
         self.hostID = hostID
         self.role = role
@@ -66,6 +69,7 @@ public struct StreamFlags: Sendable {
 ///   node, 0…3600000, `10000`
 /// - `--session-expiry` / `STREAM_SESSION_EXPIRY`, seconds the broker keeps the ingest session, 1…4294967295,
 ///   `3600`
+/// - `--groups` / `STREAM_GROUPS`, comma-separated Sparkplug group ids to host, all groups (`spBv1.0/#`)
 public struct StreamConfig: Sendable, CustomStringConvertible {
     public static let storeKey = ConfigKey(flag: "store", environment: "STREAM_STORE")
     public static let hostIDKey = ConfigKey(flag: "host-id", environment: "STREAM_HOST_ID")
@@ -76,6 +80,7 @@ public struct StreamConfig: Sendable, CustomStringConvertible {
     public static let reorderTimeoutKey = ConfigKey(flag: "reorder-timeout-ms", environment: "STREAM_REORDER_TIMEOUT_MS")
     public static let rebirthIntervalKey = ConfigKey(flag: "rebirth-interval-ms", environment: "STREAM_REBIRTH_INTERVAL_MS")
     public static let sessionExpiryKey = ConfigKey(flag: "session-expiry", environment: "STREAM_SESSION_EXPIRY")
+    public static let groupsKey = ConfigKey(flag: "groups", environment: "STREAM_GROUPS")
 
     public var store: StoreLocation
     public var hostID: String
@@ -86,6 +91,8 @@ public struct StreamConfig: Sendable, CustomStringConvertible {
     public var reorderTimeoutMS: UInt64
     public var rebirthIntervalMS: UInt64
     public var sessionExpiry: UInt32
+    /// Sparkplug groups this host consumes; empty for every group.
+    public var groups: [String]
 
     /// Resolves and validates; the first bad value throws a `ConfigError` naming its key.
     public init(flags: StreamFlags, environment: [String: String]) throws(ConfigError) {
@@ -110,6 +117,16 @@ public struct StreamConfig: Sendable, CustomStringConvertible {
                                                                        default: 10_000, range: 0...3_600_000))
         sessionExpiry = UInt32(try Self.sessionExpiryKey.integer(flag: flags.sessionExpiry, in: environment,
                                                                  default: 3_600, range: 1...Int(UInt32.max)))
+        let groupsText = Self.groupsKey.raw(flag: flags.groups, in: environment) ?? ""
+        groups = groupsText.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for group in groups {
+            do {
+                _ = try SparkplugTopic(group: group, verb: .nbirth, edgeNode: "x")
+            } catch {
+                throw ConfigError(key: Self.groupsKey.description, value: groupsText,
+                                  expected: "comma-separated Sparkplug group ids without / + # (\(error.message))")
+            }
+        }
     }
 
     /// `sqlite:PATH` or `postgres://…` / `postgresql://…`.

@@ -48,11 +48,16 @@ public final class StreamHost: Service {
 
     var stateTopic: String { "\(SparkplugTopic.namespace)/STATE/\(config.hostID)" }
 
-    /// Primary: everything. Workers: DATA through shared subscriptions, every BIRTH/DEATH unshared.
+    /// Primary: everything (or its groups). Workers: DATA through shared subscriptions, every BIRTH/DEATH
+    /// unshared, so every instance can resolve aliases.
     var ingestFilters: [String] {
-        if isPrimary { return ["\(SparkplugTopic.namespace)/#"] }
-        return ["$share/stream/spBv1.0/+/NDATA/#", "$share/stream/spBv1.0/+/DDATA/#",
-                "spBv1.0/+/NBIRTH/#", "spBv1.0/+/NDEATH/#", "spBv1.0/+/DBIRTH/#", "spBv1.0/+/DDEATH/#"]
+        let groups = config.groups.isEmpty ? [nil] : config.groups.map(Optional.some)
+        return groups.flatMap { group -> [String] in
+            let root = "\(SparkplugTopic.namespace)/\(group ?? "+")"
+            if isPrimary { return [group.map { "\(SparkplugTopic.namespace)/\($0)/#" } ?? "\(SparkplugTopic.namespace)/#"] }
+            return ["$share/stream/\(root)/NDATA/#", "$share/stream/\(root)/DDATA/#",
+                    "\(root)/NBIRTH/#", "\(root)/NDEATH/#", "\(root)/DBIRTH/#", "\(root)/DDEATH/#"]
+        }
     }
 
     public func run() async throws {
