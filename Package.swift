@@ -115,6 +115,13 @@ let package = Package(
             "MQTT", "CSQLite", .product(name: "Logging", package: "swift-log"),
         ], path: "bench/MQTTThroughput", swiftSettings: strict),
 
+        // `bench/stream/stream-bench.sh`: stream's sustained DDATA ingest next to a C subscriber on one backlog.
+        .executableTarget(name: "StreamIngest", dependencies: [
+            "StreamCore", "MQTT", "Sparkplug", "Postgres", "ServiceRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "bench/stream/StreamIngest", swiftSettings: strict),
+
         // MARK: Tests
         // The durable consumer the SIGKILL test starts and kills (no product: test-only).
         .executableTarget(name: "DurableProbe", dependencies: [

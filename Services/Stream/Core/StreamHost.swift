@@ -91,13 +91,17 @@ public final class StreamHost: Service {
         }
         let host = try MQTTClient(configuration: hostConfiguration, logger: logger)
 
-        // Spec item 18: subscribe to the Sparkplug topics (and our own STATE) before publishing STATE.
-        try await ingest.connect()
+        // Spec item 18: subscribe to the Sparkplug topics (and our own STATE) before publishing STATE. Both
+        // clients keep retrying in the background, so a broker that starts after us is no error; subscriptions
+        // made while disconnected are sent on connect.
         for filter in ingestFilters {
             try await ingest.subscribe(to: filter, qos: .atLeastOnce)
         }
-        try await host.connect()
+        ingest.start()
+        await Self.waitUntilConnected(ingest)
         if isPrimary { try await host.subscribe(to: stateTopic, qos: .atLeastOnce) }
+        host.start()
+        await Self.waitUntilConnected(host)
         health.set("stream", healthy: true, detail: "role=\(config.role.rawValue)")
         logger.info("stream host running", metadata: ["config": "\(config)"])
 
@@ -132,6 +136,13 @@ public final class StreamHost: Service {
         if providedStore == nil { await store.close() }
         health.set("stream", healthy: false, detail: "stopped")
         try outcome.get()
+    }
+
+    /// Returns once `client` reports a connection (or the task is cancelled).
+    private static func waitUntilConnected(_ client: MQTTClient) async {
+        for await event in client.connectionEvents() {
+            if case .connected = event { return }
+        }
     }
 
     private func mqttConfiguration(clientID: String) -> MQTTConfiguration {
