@@ -33,6 +33,8 @@ struct PlantEventsTests {
         #expect(out.first?.retain == true)
         #expect(String(decoding: try #require(out.first).payload, as: UTF8.self)
             == #"{"quality":"good","ts":"1970-01-01T00:00:02.000Z","unit":"°C","value":21.5}"#)
+        // A late (redelivered) older sample does not replace the retained newer value.
+        #expect(events.messages(for: [Sample(series: Self.temperature, timestamp: 1_500, value: .number(3))]).isEmpty)
     }
 
     @Test("high and low alarms with hysteresis: raised once, cleared only inside the deadband")
@@ -69,6 +71,50 @@ struct PlantEventsTests {
         }
         #expect(changes.map(\.to) == [.idle, .running, .down])
         #expect(changes.map(\.from) == [nil, .idle, .running])
+    }
+
+    @Test("cumulative good/scrap counters become ProductionCounted per minute window, across a counter reset")
+    func productionCounts() throws {
+        var events = PlantEvents(source: "/shopfloor/stream/test")
+        let good = SeriesKey(node: Self.node, device: "press", metric: "count/good")
+        let scrap = SeriesKey(node: Self.node, device: "press", metric: "count/scrap")
+        events.define([SeriesInfo(key: good, datatype: .uint32, assetPath: "acme/p1/a/l/press"),
+                       SeriesInfo(key: scrap, datatype: .uint32, assetPath: "acme/p1/a/l/press")])
+        let readings: [(SeriesKey, UInt64, Double)] = [
+            (good, 0, 100), (scrap, 0, 5), (good, 30_000, 110), (scrap, 40_000, 6), (good, 59_999, 112),
+            (good, 60_000, 115), (good, 90_000, 2), (good, 120_000, 4),
+        ]
+        var counted: [ProductionCounted] = []
+        for (key, timestamp, value) in readings {
+            for message in events.messages(for: [Sample(series: key, timestamp: timestamp, value: .number(value))])
+            where message.topic.hasSuffix("event/production.counted") {
+                counted.append(try CloudEvent<ProductionCounted>.decode(from: Data(message.payload)).data)
+            }
+        }
+        #expect(counted.map(\.good) == [12, 5])
+        #expect(counted.map(\.scrap) == [1, 0])
+        #expect(counted.map(\.total) == [13, 5])
+        #expect(counted.first?.windowStart == Date(timeIntervalSince1970: 0))
+        #expect(counted.first?.windowEnd == Date(timeIntervalSince1970: 60))
+    }
+
+    @Test("a vibration trend well above its baseline raises MaintenanceRequired once")
+    func vibrationHealth() throws {
+        var events = PlantEvents(source: "/shopfloor/stream/test")
+        let vibration = SeriesKey(node: Self.node, device: "press", metric: "spindle/vibration")
+        events.define([SeriesInfo(key: vibration, datatype: .double, unit: "mm/s", assetPath: "acme/p1/a/l/press")])
+        var requests: [MaintenanceRequired] = []
+        // Steady at 2 mm/s, then wearing up to 4 mm/s and staying there.
+        let values = Array(repeating: 2.0, count: 40) + (0..<60).map { 2 + 2 * Double($0) / 60 } + Array(repeating: 4.0, count: 40)
+        for (index, value) in values.enumerated() {
+            for message in events.messages(for: [Sample(series: vibration, timestamp: UInt64(index), value: .number(value))])
+            where message.topic.hasSuffix("event/maintenance.required") {
+                requests.append(try CloudEvent<MaintenanceRequired>.decode(from: Data(message.payload)).data)
+            }
+        }
+        #expect(requests.count == 1)
+        #expect((requests.first?.healthScore ?? 100) < 60)
+        #expect(requests.first?.reason.contains("vibration") == true)
     }
 
     @Test("stale series are republished with quality stale")

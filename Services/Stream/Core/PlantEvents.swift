@@ -20,6 +20,15 @@ public struct PlantEvents: Sendable {
     private var states: [String: EquipmentState] = [:]
     /// Newest sample per series, to republish it as `stale` when its node or device dies.
     private var last: [SeriesKey: Sample] = [:]
+    /// Production counting per asset (cumulative `good` / `scrap` counters → per-window deltas).
+    private var production: [String: ProductionWindow] = [:]
+    /// Vibration health per asset.
+    private var health: [String: VibrationHealth] = [:]
+    /// Timestamp of the newest sample each series' rules have seen: a redelivered or replayed sample (same
+    /// or older time) must not raise, clear or count anything twice.
+    private var evaluated: [SeriesKey: UInt64] = [:]
+    /// Length of a production counting window.
+    public static let productionWindow: UInt64 = 60_000
     private let prefix: String
     private let source: String
 
@@ -47,12 +56,18 @@ public struct PlantEvents: Sendable {
                 latest[sample.series] = sample
                 order.append(sample.series)
             }
-            events += derive(sample)
+            if evaluated[sample.series].map({ sample.timestamp > $0 }) ?? true {
+                evaluated[sample.series] = sample.timestamp
+                events += derive(sample)
+            }
         }
-        for (key, sample) in latest where sample.timestamp >= (last[key]?.timestamp ?? 0) {
-            last[key] = sample
+        // A redelivered or replayed older sample must not replace a newer retained value.
+        let fresh = order.filter { key in
+            guard let sample = latest[key] else { return false }
+            return sample.timestamp >= (last[key]?.timestamp ?? 0)
         }
-        return order.compactMap { latest[$0].flatMap(value) } + events
+        for key in fresh { last[key] = latest[key] }
+        return fresh.compactMap { latest[$0].flatMap(value) } + events
     }
 
     /// Retained values republished as `stale` for series that went offline (Sparkplug: metrics STALE).
@@ -83,6 +98,20 @@ public struct PlantEvents: Sendable {
         var out: [UNSMessage] = []
         if let limits = info.alarm, let number = sample.value.number, sample.quality == .good {
             out += alarm(sample.series, limits: limits, value: number, path: path, time: time, unit: info.unit)
+        }
+        if let kind = Self.counterKind(sample.series.metric), let number = sample.value.number, sample.quality == .good {
+            out += count(kind, value: number, at: sample.timestamp, path: path, key: pathText)
+        }
+        if Self.isVibrationMetric(sample.series.metric), let number = sample.value.number, sample.quality == .good {
+            var tracker = health[pathText] ?? VibrationHealth()
+            if let score = tracker.observe(number) {
+                out += event(MaintenanceRequired(
+                    asset: path, healthScore: score,
+                    reason: String(format: "vibration %.0f %% above its baseline %.3g (smoothed %.3g)",
+                                   (tracker.smoothed / tracker.baseline - 1) * 100, tracker.baseline, tracker.smoothed),
+                    recommendedAction: "inspect bearings, spindle and mounting; plan maintenance"), time: time)
+            }
+            health[pathText] = tracker
         }
         if Self.isStateMetric(sample.series.metric), case .text(let text) = sample.value,
            let state = EquipmentState(rawValue: text.lowercased()) {
@@ -140,10 +169,116 @@ public struct PlantEvents: Sendable {
         return [UNSMessage(topic: topic.description, payload: Array(data), retain: false)]
     }
 
+    /// Adds a counter reading to the asset's production window; a reading in a later window closes the
+    /// open one as a `ProductionCounted` event.
+    private mutating func count(_ kind: CounterKind, value: Double, at timestamp: UInt64, path: ISA95Path,
+                                key: String) -> [UNSMessage] {
+        var window = production[key] ?? ProductionWindow()
+        var out: [UNSMessage] = []
+        let start = timestamp / Self.productionWindow * Self.productionWindow
+        if let open = window.start, start > open {
+            if window.good + window.scrap > 0 {
+                out += event(ProductionCounted(asset: path, good: window.good, scrap: window.scrap,
+                                               total: window.good + window.scrap,
+                                               windowStart: Date(milliseconds: open),
+                                               windowEnd: Date(milliseconds: open + Self.productionWindow)),
+                             time: Date(milliseconds: open + Self.productionWindow))
+            }
+            window.good = 0
+            window.scrap = 0
+        }
+        if window.start.map({ start > $0 }) ?? true { window.start = start }
+        window.add(kind, value)
+        production[key] = window
+        return out
+    }
+
+    /// Which production counter a metric is, by name: `good`, `scrap` (or `…/good`, `goodCount`, `Good Parts`).
+    static func counterKind(_ name: String) -> CounterKind? {
+        let last = name.lowercased().split(separator: "/").last.map(String.init) ?? ""
+        if ["good", "goodcount", "good_count", "good parts", "goodparts"].contains(last) { return .good }
+        if ["scrap", "scrapcount", "scrap_count", "scrap parts", "reject", "rejects"].contains(last) { return .scrap }
+        return nil
+    }
+
+    /// A vibration metric: `vibration` or `…/vibration` (any case), e.g. `spindle/vibration`.
+    static func isVibrationMetric(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return lower == "vibration" || lower.hasSuffix("/vibration")
+    }
+
     /// A machine's state tag: `state`, `State` or any `…/state` metric with an `EquipmentState` word.
     static func isStateMetric(_ name: String) -> Bool {
         let lower = name.lowercased()
         return lower == "state" || lower.hasSuffix("/state")
+    }
+}
+
+/// The two production counters.
+enum CounterKind: Sendable { case good, scrap }
+
+/// One asset's open production window. Machine counters are cumulative; the window sums their increases
+/// (a decrease is a counter reset: the new reading counts from zero).
+struct ProductionWindow: Sendable {
+    var start: UInt64?
+    var good = 0
+    var scrap = 0
+    var lastGood: Double?
+    var lastScrap: Double?
+
+    mutating func add(_ kind: CounterKind, _ value: Double) {
+        switch kind {
+        case .good:
+            good += Self.delta(from: lastGood, to: value)
+            lastGood = value
+        case .scrap:
+            scrap += Self.delta(from: lastScrap, to: value)
+            lastScrap = value
+        }
+    }
+
+    static func delta(from previous: Double?, to value: Double) -> Int {
+        guard let previous else { return 0 }
+        return Int(max(0, value >= previous ? value - previous : value).rounded())
+    }
+}
+
+/// A health score from a vibration signal: the baseline is the mean of the first `baselineSamples`
+/// readings, the trend an exponentially smoothed mean; the score is 100 at the baseline and falls linearly to
+/// 0 at twice the baseline. Below `alertScore` a maintenance request is raised once, re-armed above `rearmScore`.
+struct VibrationHealth: Sendable {
+    static let baselineSamples = 20
+    static let smoothing = 0.1
+    static let alertScore = 60.0
+    static let rearmScore = 80.0
+
+    private var warmup: [Double] = []
+    private(set) var baseline = 0.0
+    private(set) var smoothed = 0.0
+    private var alerted = false
+
+    var score: Double {
+        guard baseline > 0 else { return 100 }
+        return min(100, max(0, 100 * (2 - smoothed / baseline)))
+    }
+
+    /// Feeds one reading; returns the score when it just fell below the alert level.
+    mutating func observe(_ value: Double) -> Double? {
+        if warmup.count < Self.baselineSamples {
+            warmup.append(value)
+            if warmup.count == Self.baselineSamples {
+                baseline = warmup.reduce(0, +) / Double(warmup.count)
+                smoothed = baseline
+            }
+            return nil
+        }
+        smoothed += Self.smoothing * (value - smoothed)
+        if !alerted && score < Self.alertScore {
+            alerted = true
+            return (score * 10).rounded() / 10
+        }
+        if alerted && score > Self.rearmScore { alerted = false }
+        return nil
     }
 }
 
