@@ -37,12 +37,14 @@ struct StreamCommand: ShopfloorCommand {
     var sessionExpiry: String?
     @Option(name: .customLong("groups"), help: "comma-separated Sparkplug group ids to host (STREAM_GROUPS; default all)")
     var groups: String?
+    @Option(name: .customLong("retention-days"), help: "delete samples older than this many days, hourly (STREAM_RETENTION_DAYS; default 0 = keep)")
+    var retentionDays: String?
 
     func services(config: RuntimeConfig, health: HealthChecks, logger: Logger) async throws -> [any Service] {
         let flags = StreamFlags(store: store, hostID: hostID, role: role, journal: journal, batchSize: batchSize,
                                 batchIntervalMS: batchIntervalMS, reorderTimeoutMS: reorderTimeoutMS,
                                 rebirthIntervalMS: rebirthIntervalMS, sessionExpiry: sessionExpiry,
-                                groups: groups)
+                                groups: groups, retentionDays: retentionDays)
         let stream = try StreamConfig(flags: flags, environment: ProcessInfo.processInfo.environment)
         return [StreamHost(config: stream, runtime: config, health: health, logger: logger)]
     }

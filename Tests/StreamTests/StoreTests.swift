@@ -47,6 +47,9 @@ struct StoreTests {
         #expect(births.map(\.payload) == [[2], [3]])
         #expect(births.map(\.device) == [nil, "press"])
         #expect(try await store.deadLetters(limit: 1).first?.payload == [0xff])
+        // Retention: everything before 1 003 goes (temperature 1 000…1 002 and the two samples at 1 000).
+        #expect(try await store.deleteSamples(before: 1_003) == 5)
+        #expect(try await store.counts().samples == 2)
     }
 
     @Test("SQLite")

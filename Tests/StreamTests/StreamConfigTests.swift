@@ -50,6 +50,7 @@ struct StreamConfigTests {
         (StreamFlags(batchSize: "0"), "--batch-size / STREAM_BATCH_SIZE"),
         (StreamFlags(reorderTimeoutMS: "soon"), "--reorder-timeout-ms / STREAM_REORDER_TIMEOUT_MS"),
         (StreamFlags(groups: "plant-1, line/2"), "--groups / STREAM_GROUPS"),
+        (StreamFlags(retentionDays: "-1"), "--retention-days / STREAM_RETENTION_DAYS"),
     ])
     func badValues(flags: StreamFlags, key: String) {
         #expect {

@@ -15,7 +15,8 @@ public struct PlantEvents: Sendable {
     /// Which side of its limits an active alarm is on.
     enum AlarmSide: String, Sendable { case high, low }
 
-    private var infos: [SeriesKey: SeriesInfo] = [:]
+    /// What applies to each series, worked out once per BIRTH instead of once per sample.
+    private var rules: [SeriesKey: SeriesRules] = [:]
     private var activeAlarms: [SeriesKey: AlarmSide] = [:]
     private var states: [String: EquipmentState] = [:]
     /// Newest sample per series, to republish it as `stale` when its node or device dies.
@@ -40,7 +41,15 @@ public struct PlantEvents: Sendable {
 
     /// Learns (or updates) series metadata from BIRTHs.
     public mutating func define(_ series: [SeriesInfo]) {
-        for info in series { infos[info.key] = info }
+        for info in series {
+            let path = info.assetPath.flatMap { ISA95Path(parsing: $0) }
+            let metric = info.key.metric
+            rules[info.key] = SeriesRules(
+                info: info, path: path,
+                valueTopic: path.flatMap { try? UNSTopic.value(at: $0, metric: metric, prefix: prefix).description },
+                counter: Self.counterKind(metric), isVibration: Self.isVibrationMetric(metric),
+                isState: Self.isStateMetric(metric))
+        }
     }
 
     /// The UNS messages for samples just stored, in order: every sample feeds the alarm and state rules,
@@ -81,28 +90,26 @@ public struct PlantEvents: Sendable {
 
     /// The retained value JSON of one sample, when its series has a usable asset path and metric name.
     func value(_ sample: Sample) -> UNSMessage? {
-        guard let info = infos[sample.series], let pathText = info.assetPath,
-              let path = ISA95Path(parsing: pathText),
-              let topic = try? UNSTopic.value(at: path, metric: sample.series.metric, prefix: prefix)
-        else { return nil }
-        let body = UNSValue(value: sample.value, unit: info.unit, quality: sample.quality.word,
+        guard let rule = rules[sample.series], let topic = rule.valueTopic else { return nil }
+        let body = UNSValue(value: sample.value, unit: rule.info.unit, quality: sample.quality.word,
                             ts: RFC3339.string(from: Date(milliseconds: sample.timestamp)))
         guard let data = try? JSONEncoder.sorted.encode(body) else { return nil }
-        return UNSMessage(topic: topic.description, payload: Array(data), retain: true)
+        return UNSMessage(topic: topic, payload: Array(data), retain: true)
     }
 
     private mutating func derive(_ sample: Sample) -> [UNSMessage] {
-        guard let info = infos[sample.series], let pathText = info.assetPath,
-              let path = ISA95Path(parsing: pathText) else { return [] }
+        guard let rule = rules[sample.series], let path = rule.path else { return [] }
+        let info = rule.info
+        let pathText = info.assetPath ?? path.description
         let time = Date(milliseconds: sample.timestamp)
         var out: [UNSMessage] = []
         if let limits = info.alarm, let number = sample.value.number, sample.quality == .good {
             out += alarm(sample.series, limits: limits, value: number, path: path, time: time, unit: info.unit)
         }
-        if let kind = Self.counterKind(sample.series.metric), let number = sample.value.number, sample.quality == .good {
+        if let kind = rule.counter, let number = sample.value.number, sample.quality == .good {
             out += count(kind, value: number, at: sample.timestamp, path: path, key: pathText)
         }
-        if Self.isVibrationMetric(sample.series.metric), let number = sample.value.number, sample.quality == .good {
+        if rule.isVibration, let number = sample.value.number, sample.quality == .good {
             var tracker = health[pathText] ?? VibrationHealth()
             if let score = tracker.observe(number) {
                 out += event(MaintenanceRequired(
@@ -113,7 +120,7 @@ public struct PlantEvents: Sendable {
             }
             health[pathText] = tracker
         }
-        if Self.isStateMetric(sample.series.metric), case .text(let text) = sample.value,
+        if rule.isState, case .text(let text) = sample.value,
            let state = EquipmentState(rawValue: text.lowercased()) {
             let previous = states[pathText]
             if previous != state {
@@ -212,6 +219,17 @@ public struct PlantEvents: Sendable {
         let lower = name.lowercased()
         return lower == "state" || lower.hasSuffix("/state")
     }
+}
+
+/// The rules that apply to one series.
+struct SeriesRules: Sendable {
+    var info: SeriesInfo
+    /// nil when the asset path is not a valid ISA-95 path: the series is stored but not on the UNS.
+    var path: ISA95Path?
+    var valueTopic: String?
+    var counter: CounterKind?
+    var isVibration: Bool
+    var isState: Bool
 }
 
 /// The two production counters.

@@ -202,6 +202,10 @@ public final class PostgresTimeSeriesStore: TimeSeriesStore {
         }
     }
 
+    public func deleteSamples(before timestamp: UInt64) async throws -> Int {
+        try await connection.run("DELETE FROM samples WHERE ts < $1", [.int64(Int64(clamping: timestamp))])
+    }
+
     public func counts() async throws -> StoreCounts {
         let rows = try await connection.query("""
             SELECT (SELECT count(*) FROM series), (SELECT count(*) FROM samples), (SELECT count(*) FROM dead_letters)

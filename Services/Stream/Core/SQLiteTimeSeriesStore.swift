@@ -98,18 +98,33 @@ public final class SQLiteTimeSeriesStore: TimeSeriesStore {
                 _ = try define.run([.text(info.datatype.description), info.unit.map(SQLiteValue.text) ?? .null,
                                     info.assetPath.map(SQLiteValue.text) ?? .null, .integer(id)])
             }
-            let insert = try session.prepare("""
-                INSERT OR IGNORE INTO samples (series_id, ts, kind, value_num, value_text, quality)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """)
+            // Many rows per statement: one bind-and-step per 100 samples instead of per sample roughly halves
+            // the insert time (bench/stream).
+            let rowsPerStatement = 100
+            func insertSQL(_ rows: Int) -> String {
+                "INSERT OR IGNORE INTO samples (series_id, ts, kind, value_num, value_text, quality) VALUES "
+                    + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+            }
+            let insertMany = try session.prepare(insertSQL(rowsPerStatement))
             var inserted = 0
+            var binds: [SQLiteValue] = []
+            binds.reserveCapacity(rowsPerStatement * 6)
+            var pending = 0
             for sample in batch.samples {
                 guard let id = ids[sample.series] else { continue }
                 let (kind, number, text) = SampleKind.of(sample.value)
-                inserted += try insert.run([.integer(id), .integer(Int64(clamping: sample.timestamp)),
-                                            .integer(kind.rawValue), number.map(SQLiteValue.real) ?? .null,
-                                            text.map(SQLiteValue.text) ?? .null,
-                                            .integer(Int64(sample.quality.rawValue))])
+                binds += [.integer(id), .integer(Int64(clamping: sample.timestamp)), .integer(kind.rawValue),
+                          number.map(SQLiteValue.real) ?? .null, text.map(SQLiteValue.text) ?? .null,
+                          .integer(Int64(sample.quality.rawValue))]
+                pending += 1
+                if pending == rowsPerStatement {
+                    inserted += try insertMany.run(binds)
+                    binds.removeAll(keepingCapacity: true)
+                    pending = 0
+                }
+            }
+            if pending > 0 {
+                inserted += try session.prepare(insertSQL(pending)).run(binds)
             }
             let stale = try session.prepare("UPDATE series SET stale_since = ? WHERE id = ?")
             for (key, at) in batch.stale {
@@ -180,6 +195,10 @@ public final class SQLiteTimeSeriesStore: TimeSeriesStore {
                        payload: try row.decode([UInt8].self, at: 2),
                        receivedAt: UInt64(clamping: try row.decode(Int64.self, at: 3)))
         }
+    }
+
+    public func deleteSamples(before timestamp: UInt64) async throws -> Int {
+        try await database.run("DELETE FROM samples WHERE ts < ?", [.integer(Int64(clamping: timestamp))])
     }
 
     public func counts() async throws -> StoreCounts {

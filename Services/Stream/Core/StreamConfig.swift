@@ -38,11 +38,14 @@ public struct StreamFlags: Sendable {
     public var rebirthIntervalMS: String?
     public var sessionExpiry: String?
     public var groups: String?
+    public var retentionDays: String?
 
     public init(store: String? = nil, hostID: String? = nil, role: String? = nil, journal: String? = nil,
                 batchSize: String? = nil, batchIntervalMS: String? = nil, reorderTimeoutMS: String? = nil,
-                rebirthIntervalMS: String? = nil, sessionExpiry: String? = nil, groups: String? = nil) {
+                rebirthIntervalMS: String? = nil, sessionExpiry: String? = nil, groups: String? = nil,
+                retentionDays: String? = nil) {
         self.groups = groups
+        self.retentionDays = retentionDays
         self.store = store
         self.hostID = hostID
         self.role = role
@@ -70,6 +73,8 @@ public struct StreamFlags: Sendable {
 /// - `--session-expiry` / `STREAM_SESSION_EXPIRY`, seconds the broker keeps the ingest session, 1…4294967295,
 ///   `3600`
 /// - `--groups` / `STREAM_GROUPS`, comma-separated Sparkplug group ids to host, all groups (`spBv1.0/#`)
+/// - `--retention-days` / `STREAM_RETENTION_DAYS`, samples older than this are deleted hourly, 0…36500,
+///   `0` (keep forever)
 public struct StreamConfig: Sendable, CustomStringConvertible {
     public static let storeKey = ConfigKey(flag: "store", environment: "STREAM_STORE")
     public static let hostIDKey = ConfigKey(flag: "host-id", environment: "STREAM_HOST_ID")
@@ -81,6 +86,7 @@ public struct StreamConfig: Sendable, CustomStringConvertible {
     public static let rebirthIntervalKey = ConfigKey(flag: "rebirth-interval-ms", environment: "STREAM_REBIRTH_INTERVAL_MS")
     public static let sessionExpiryKey = ConfigKey(flag: "session-expiry", environment: "STREAM_SESSION_EXPIRY")
     public static let groupsKey = ConfigKey(flag: "groups", environment: "STREAM_GROUPS")
+    public static let retentionKey = ConfigKey(flag: "retention-days", environment: "STREAM_RETENTION_DAYS")
 
     public var store: StoreLocation
     public var hostID: String
@@ -93,6 +99,8 @@ public struct StreamConfig: Sendable, CustomStringConvertible {
     public var sessionExpiry: UInt32
     /// Sparkplug groups this host consumes; empty for every group.
     public var groups: [String]
+    /// Days samples are kept; 0 keeps them forever.
+    public var retentionDays: Int
 
     /// Resolves and validates; the first bad value throws a `ConfigError` naming its key.
     public init(flags: StreamFlags, environment: [String: String]) throws(ConfigError) {
@@ -117,6 +125,8 @@ public struct StreamConfig: Sendable, CustomStringConvertible {
                                                                        default: 10_000, range: 0...3_600_000))
         sessionExpiry = UInt32(try Self.sessionExpiryKey.integer(flag: flags.sessionExpiry, in: environment,
                                                                  default: 3_600, range: 1...Int(UInt32.max)))
+        retentionDays = try Self.retentionKey.integer(flag: flags.retentionDays, in: environment, default: 0,
+                                                      range: 0...36_500)
         let groupsText = Self.groupsKey.raw(flag: flags.groups, in: environment) ?? ""
         groups = groupsText.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for group in groups {

@@ -114,6 +114,9 @@ public final class StreamHost: Service {
                         group.addTask { await self.keepStateOnline(host) }
                     }
                     group.addTask { try await self.serveHistory(host, store: store) }
+                    if self.config.retentionDays > 0 {
+                        group.addTask { await self.enforceRetention(store) }
+                    }
                     // The loader returns after a graceful shutdown drained the journal; the rest follow it.
                     try await group.next()
                     group.cancelAll()
@@ -180,6 +183,23 @@ public final class StreamHost: Service {
                     await self.publishBirth(host)
                 }
             }
+        }
+    }
+
+    // MARK: Retention
+
+    /// Deletes samples older than `--retention-days` at start and then hourly, until cancelled.
+    private func enforceRetention(_ store: any TimeSeriesStore) async {
+        let age = UInt64(config.retentionDays) * 86_400_000
+        while !Task.isCancelled {
+            let now = Date().milliseconds
+            do {
+                let deleted = try await store.deleteSamples(before: now > age ? now - age : 0)
+                if deleted > 0 { logger.info("retention", metadata: ["deleted": "\(deleted)"]) }
+            } catch {
+                logger.warning("retention failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(3_600))
         }
     }
 

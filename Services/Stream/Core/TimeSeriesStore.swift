@@ -93,6 +93,8 @@ public protocol TimeSeriesStore: Sendable {
                  limit: Int) async throws -> [StoredSample]
     /// The newest dead letters first.
     func deadLetters(limit: Int) async throws -> [DeadLetter]
+    /// Deletes samples older than `timestamp` (ms); returns how many.
+    func deleteSamples(before timestamp: UInt64) async throws -> Int
     /// Row counts.
     func counts() async throws -> StoreCounts
     /// Closes the connection.
