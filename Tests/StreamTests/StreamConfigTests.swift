@@ -1,3 +1,4 @@
+import Logging
 import ServiceRuntime
 import Testing
 @testable import StreamCore
@@ -22,6 +23,22 @@ struct StreamConfigTests {
         #expect(config.role == .worker)
         #expect(config.batchSize == 50)
         #expect(!config.hostConfiguration.isPrimary)
+    }
+
+    @Test("subscriptions: the primary takes everything, workers share DATA and see every BIRTH/DEATH")
+    func subscriptions() async throws {
+        func filters(_ flags: StreamFlags) throws -> [String] {
+            let runtime = try RuntimeConfig(service: "stream", options: try RuntimeOptions.parse([]),
+                                            environment: ["INSTANCE": "t"], defaultHTTPPort: 0)
+            return StreamHost(config: try StreamConfig(flags: flags, environment: [:]), runtime: runtime,
+                              health: HealthChecks(), logger: Logger(label: "t")).ingestFilters
+        }
+        #expect(try filters(StreamFlags()) == ["spBv1.0/#"])
+        #expect(try filters(StreamFlags(groups: "a,b")) == ["spBv1.0/a/#", "spBv1.0/b/#"])
+        #expect(try filters(StreamFlags(role: "worker", groups: "a")) == [
+            "$share/stream/spBv1.0/a/NDATA/#", "$share/stream/spBv1.0/a/DDATA/#", "spBv1.0/a/NBIRTH/#",
+            "spBv1.0/a/NDEATH/#", "spBv1.0/a/DBIRTH/#", "spBv1.0/a/DDEATH/#",
+        ])
     }
 
     @Test("groups are a comma-separated list")

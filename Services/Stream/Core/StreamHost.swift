@@ -314,6 +314,8 @@ public final class StreamHost: Service {
         }
         // STATE of hosts (ours included) is handled by the host client.
         guard case .edge(let group, let verb, let edgeNode, let device) = topic.kind else { return }
+        // Commands go to the edge (ours included, since the primary subscribes to everything): not data.
+        if verb == .ncmd || verb == .dcmd { return }
         let node = EdgeNodeID(group: group, edgeNode: edgeNode)
         let actions: [HostAction]
         do {
