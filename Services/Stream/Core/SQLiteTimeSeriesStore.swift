@@ -65,7 +65,14 @@ public final class SQLiteTimeSeriesStore: TimeSeriesStore {
     }
 
     public func prepare(logger: Logger) async throws {
-        try await database.migrate(Self.migrations, logger: logger)
+        do {
+            try await database.migrate(Self.migrations, logger: logger)
+        } catch {
+            // Several instances opening one new file race to create the tables; the loser finds them
+            // recorded on a second look (a real failure fails again and is thrown).
+            try await Task.sleep(for: .milliseconds(100))
+            try await database.migrate(Self.migrations, logger: logger)
+        }
     }
 
     public func write(_ batch: StoreBatch) async throws -> Int {

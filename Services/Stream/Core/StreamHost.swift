@@ -224,61 +224,108 @@ public final class StreamHost: Service {
         var stale: [(series: [SeriesKey], at: UInt64)] = []
     }
 
+    /// A batch whose store write is running while the next batch is decoded.
+    private struct InFlight {
+        let write: Task<Int, any Error>
+        let work: Work
+        let end: MessageJournal.Position
+        let messages: Int
+        let oldest: Date
+    }
+
     private func load(journal: MessageJournal, store: any TimeSeriesStore, ingest: MQTTClient,
                       host: MQTTClient) async throws {
         var machine = HostStateMachine(configuration: config.hostConfiguration)
         var events = PlantEvents(prefix: runtime.unsPrefix, source: "/shopfloor/stream/\(runtime.instance)")
         try await restore(from: store, into: &machine, &events)
+        // Decoded up to here; the journal is acknowledged only up to what the store committed.
         var position = journal.acknowledgedPosition
         var ingestClosed = false
         var batches = 0
-        while true {
-            if !ingestClosed && stopping.load(ordering: .acquiring) {
-                // Stop taking messages first; everything already journaled is still stored below.
-                await ingest.disconnect()
-                ingestClosed = true
-            }
-            let from = position
-            let limit = config.batchSize
-            let records = try await onIO { try journal.read(from: from, limit: limit) }
-            guard let last = records.last else {
-                if ingestClosed { return }
-                await requestRebirths(machine.tick(now: Date().milliseconds), host: host)
-                try await Task.sleep(for: config.batchInterval)
-                continue
-            }
-            var work = Work()
-            for record in records {
-                process(record, machine: &machine, events: &events, into: &work)
-            }
+        var inFlight: InFlight?
+
+        /// Waits for the running write; on success acknowledges the journal and publishes the batch's UNS
+        /// messages. On failure nothing is acknowledged and decoding restarts from the acknowledged position:
+        /// replaying records through the state machine is harmless (duplicate seqs are ignored, births
+        /// redefine the same aliases, rules skip samples they have seen).
+        func finish(_ flight: InFlight) async throws -> Bool {
             let inserted: Int
             do {
-                inserted = try await store.write(work.batch)
+                inserted = try await flight.write.value
             } catch {
-                // Nothing acknowledged: the same records are read again. Replaying them through the state
-                // machine is harmless (duplicate seqs are ignored, births redefine the same aliases).
                 health.set("store", healthy: false, detail: "\(error)")
                 logger.error("store write failed; retrying", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: .seconds(1))
-                continue
+                return false
             }
             health.set("store", healthy: true)
-            try await onIO { try journal.acknowledge(through: last.next) }
-            position = last.next
-            metrics.recordBatch(messages: records.count, samplesStored: inserted,
-                                deadLetters: work.batch.deadLetters.count)
-            let depth = Int(journal.endPosition.offset - position.offset)
-            metrics.recordJournal(depthBytes: depth, lagSeconds: Date().timeIntervalSince(records[0].receivedAt))
-            var outgoing = events.messages(for: work.batch.samples)
-            for (series, at) in work.stale {
+            try await onIO { try journal.acknowledge(through: flight.end) }
+            metrics.recordBatch(messages: flight.messages, samplesStored: inserted,
+                                deadLetters: flight.work.batch.deadLetters.count)
+            metrics.recordJournal(depthBytes: Int(journal.endPosition.offset - flight.end.offset),
+                                  lagSeconds: Date().timeIntervalSince(flight.oldest))
+            var outgoing = events.messages(for: flight.work.batch.samples)
+            for (series, at) in flight.work.stale {
                 outgoing += events.staleMessages(for: series, at: at)
             }
             await publish(outgoing, host: host)
-            await requestRebirths(work.rebirths.map { HostAction.requestRebirth($0.0, $0.1) }, host: host)
+            await requestRebirths(flight.work.rebirths.map { HostAction.requestRebirth($0.0, $0.1) }, host: host)
             batches += 1
             if batches % 200 == 0 {
                 try await onIO { try journal.compact() }
             }
+            return true
+        }
+
+        do {
+            while true {
+                if !ingestClosed && stopping.load(ordering: .acquiring) {
+                    // Stop taking messages first; everything already journaled is still stored below.
+                    await ingest.disconnect()
+                    ingestClosed = true
+                }
+                let from = position
+                let limit = config.batchSize
+                let records = try await onIO { try journal.read(from: from, limit: limit) }
+                guard let last = records.last else {
+                    if let flight = inFlight {
+                        inFlight = nil
+                        if try await !finish(flight) {
+                            position = journal.acknowledgedPosition
+                            try await Task.sleep(for: .seconds(1))
+                        }
+                        continue
+                    }
+                    if ingestClosed { return }
+                    await requestRebirths(machine.tick(now: Date().milliseconds), host: host)
+                    try await Task.sleep(for: config.batchInterval)
+                    continue
+                }
+                var work = Work()
+                for record in records {
+                    process(record, machine: &machine, events: &events, into: &work)
+                }
+                position = last.next
+                // Reorder timers expire under load too, not only when the journal is idle.
+                work.rebirths += machine.tick(now: Date().milliseconds).compactMap { action in
+                    guard case .requestRebirth(let node, let reason) = action else { return nil }
+                    return (node, reason)
+                }
+                if let flight = inFlight {
+                    inFlight = nil
+                    guard try await finish(flight) else {
+                        position = journal.acknowledgedPosition
+                        try await Task.sleep(for: .seconds(1))
+                        continue
+                    }
+                }
+                let batch = work.batch
+                inFlight = InFlight(write: Task { try await store.write(batch) }, work: work, end: last.next,
+                                    messages: records.count, oldest: records[0].receivedAt)
+            }
+        } catch {
+            // Never leave a write running unobserved.
+            _ = try? await inFlight?.write.value
+            throw error
         }
     }
 
