@@ -67,23 +67,48 @@ public final class PostgresTimeSeriesStore: TimeSeriesStore {
             """),
     ]
 
-    private let connection: PostgresConnection
+    private let configuration: PostgresConfiguration
+    private let current: Mutex<PostgresConnection>
     private let schema: String?
     private let seriesIDs = Mutex<[SeriesKey: Int64]>([:])
 
-    private init(connection: PostgresConnection, schema: String?) {
-        self.connection = connection
+    private init(connection: PostgresConnection, configuration: PostgresConfiguration, schema: String?) {
+        self.current = Mutex(connection)
+        self.configuration = configuration
         self.schema = schema
+    }
+
+    /// The connection in use; replaced by `recover(from:)` when the server dropped it.
+    private var connection: PostgresConnection { current.withLock { $0 } }
+
+    /// `PostgresConnection` does not reconnect by itself: after a failure that means the connection is gone
+    /// (no SQLSTATE, class 08 connection exception, 57P01 admin shutdown) the store opens a new one, so the
+    /// loader's retry of the same batch can succeed.
+    private func recover(from error: any Error) async {
+        guard let failure = error as? PostgresError,
+              [.queryFailed, .copyFailed, .closed, .connectionFailed].contains(failure.code),
+              failure.sqlState.map({ $0.hasPrefix("08") || $0 == "57P01" }) ?? true,
+              let fresh = try? await Self.open(configuration, schema: schema) else { return }
+        let old = current.withLock { connection in
+            defer { connection = fresh }
+            return connection
+        }
+        await old.close()
+    }
+
+    private static func open(_ configuration: PostgresConfiguration, schema: String?) async throws -> PostgresConnection {
+        let connection = try await PostgresConnection.connect(configuration)
+        if let schema {
+            try await connection.execute("CREATE SCHEMA IF NOT EXISTS \"\(schema)\"; SET search_path TO \"\(schema)\"")
+        }
+        return connection
     }
 
     /// Connects; with `schema`, creates it if needed and works inside it (tests use one per run).
     public static func connect(_ configuration: PostgresConfiguration,
                                schema: String? = nil) async throws -> PostgresTimeSeriesStore {
-        let connection = try await PostgresConnection.connect(configuration)
-        if let schema {
-            try await connection.execute("CREATE SCHEMA IF NOT EXISTS \"\(schema)\"; SET search_path TO \"\(schema)\"")
-        }
-        return PostgresTimeSeriesStore(connection: connection, schema: schema)
+        PostgresTimeSeriesStore(connection: try await open(configuration, schema: schema), configuration: configuration,
+                                schema: schema)
     }
 
     public func prepare(logger: Logger) async throws {
@@ -91,6 +116,20 @@ public final class PostgresTimeSeriesStore: TimeSeriesStore {
     }
 
     public func write(_ batch: StoreBatch) async throws -> Int {
+        do {
+            return try await writeOnce(batch)
+        } catch {
+            await recover(from: error)
+            throw error
+        }
+    }
+
+    /// The backend process id of the current connection (tests end it to simulate a dropped connection).
+    public func backendPID() async throws -> Int64 {
+        try await connection.query("SELECT pg_backend_pid()::int8").first?.decode(Int64.self, at: 0) ?? 0
+    }
+
+    private func writeOnce(_ batch: StoreBatch) async throws -> Int {
         guard !batch.isEmpty else { return 0 }
         let known = seriesIDs.withLock { $0 }
         let (inserted, newIDs) = try await connection.transaction { session -> (Int, [SeriesKey: Int64]) in
