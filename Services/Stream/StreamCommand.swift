@@ -39,12 +39,14 @@ struct StreamCommand: ShopfloorCommand {
     var groups: String?
     @Option(name: .customLong("retention-days"), help: "delete samples older than this many days, hourly (STREAM_RETENTION_DAYS; default 0 = keep)")
     var retentionDays: String?
+    @Option(name: .customLong("alarm-rules"), help: "JSON file of threshold alarm rules (STREAM_ALARM_RULES; default none)")
+    var alarmRules: String?
 
     func services(config: RuntimeConfig, health: HealthChecks, logger: Logger) async throws -> [any Service] {
         let flags = StreamFlags(store: store, hostID: hostID, role: role, journal: journal, batchSize: batchSize,
                                 batchIntervalMS: batchIntervalMS, reorderTimeoutMS: reorderTimeoutMS,
                                 rebirthIntervalMS: rebirthIntervalMS, sessionExpiry: sessionExpiry,
-                                groups: groups, retentionDays: retentionDays)
+                                groups: groups, retentionDays: retentionDays, alarmRules: alarmRules)
         let stream = try StreamConfig(flags: flags, environment: ProcessInfo.processInfo.environment)
         return [StreamHost(config: stream, runtime: config, health: health, logger: logger)]
     }

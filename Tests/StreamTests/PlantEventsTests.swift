@@ -58,6 +58,21 @@ struct PlantEventsTests {
         #expect(cleared.map(\.alarmId) == raised.map(\.alarmId))
     }
 
+    @Test("a configured rule wins over the BIRTH's limits, an asset-specific rule over a general one")
+    func configuredRules() throws {
+        var events = PlantEvents(source: "/shopfloor/stream/test", alarmRules: [
+            AlarmRule(metric: "temperature", high: 50),
+            AlarmRule(asset: "acme/p1/a/l/press", metric: "temperature", high: 60, severity: "critical"),
+        ])
+        events.define([SeriesInfo(key: Self.temperature, datatype: .double, assetPath: "acme/p1/a/l/press",
+                                  alarm: AlarmLimits(high: 80))])
+        let out = events.messages(for: [Sample(series: Self.temperature, timestamp: 1, value: .number(65))])
+        let raised = try #require(out.first { $0.topic.hasSuffix("event/alarm.raised") })
+        let alarm = try CloudEvent<AlarmRaised>.decode(from: Data(raised.payload)).data
+        #expect(alarm.threshold == 60)
+        #expect(alarm.severity == .critical)
+    }
+
     @Test("state changes become EquipmentStateChanged; repeats and unknown words do not")
     func stateChanges() throws {
         var events = events()

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceRuntime
 import Testing
@@ -39,6 +40,25 @@ struct StreamConfigTests {
             "$share/stream/spBv1.0/a/NDATA/#", "$share/stream/spBv1.0/a/DDATA/#", "spBv1.0/a/NBIRTH/#",
             "spBv1.0/a/NDEATH/#", "spBv1.0/a/DBIRTH/#", "spBv1.0/a/DDEATH/#",
         ])
+    }
+
+    @Test("an alarm rules file is read at start; a bad one names the key and the rule")
+    func alarmRulesFile() throws {
+        let path = NSTemporaryDirectory() + "rules-\(UUID().uuidString).json"
+        try Data(#"[{"asset":"acme/p1/a/l/press","metric":"temperature","high":85,"hysteresis":2}]"#.utf8)
+            .write(to: URL(fileURLWithPath: path))
+        let config = try StreamConfig(flags: StreamFlags(alarmRules: path), environment: [:])
+        #expect(config.alarmRules == [AlarmRule(asset: "acme/p1/a/l/press", metric: "temperature", high: 85, hysteresis: 2)])
+        try Data(#"[{"metric":"temperature","high":5,"low":10}]"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try StreamConfig(flags: StreamFlags(alarmRules: path), environment: [:])
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("--alarm-rules / STREAM_ALARM_RULES") && text.contains("rule 1 (*/temperature): low 10.0 is not below high 5.0")
+        }
+        #expect(throws: ConfigError.self) {
+            _ = try StreamConfig(flags: StreamFlags(alarmRules: path + ".missing"), environment: [:])
+        }
     }
 
     @Test("groups are a comma-separated list")

@@ -32,16 +32,29 @@ public struct PlantEvents: Sendable {
     public static let productionWindow: UInt64 = 60_000
     private let prefix: String
     private let source: String
+    /// Configured rules by metric name; they win over BIRTH properties.
+    private let configuredRules: [String: [AlarmRule]]
 
     /// `source` is the CloudEvents source (`/shopfloor/stream/<instance>`).
-    public init(prefix: String = UNSTopic.defaultPrefix, source: String) {
+    public init(prefix: String = UNSTopic.defaultPrefix, source: String, alarmRules: [AlarmRule] = []) {
         self.prefix = prefix
         self.source = source
+        self.configuredRules = Dictionary(grouping: alarmRules, by: \.metric)
+    }
+
+    /// The configured rule for a series (an asset-specific rule before a rule for every asset), else the
+    /// BIRTH's limits.
+    private func limits(for info: SeriesInfo) -> AlarmLimits? {
+        let candidates = configuredRules[info.key.metric] ?? []
+        let rule = candidates.first { $0.asset != nil && $0.asset == info.assetPath }
+            ?? candidates.first { $0.asset == nil }
+        return rule?.limits ?? info.alarm
     }
 
     /// Learns (or updates) series metadata from BIRTHs.
     public mutating func define(_ series: [SeriesInfo]) {
-        for info in series {
+        for var info in series {
+            info.alarm = limits(for: info)
             let path = info.assetPath.flatMap { ISA95Path(parsing: $0) }
             let metric = info.key.metric
             rules[info.key] = SeriesRules(
@@ -136,18 +149,19 @@ public struct PlantEvents: Sendable {
                                 unit: String?) -> [UNSMessage] {
         let metric = key.metric
         let unitText = unit.map { " \($0)" } ?? ""
+        let severity = limits.severity.flatMap(AlarmSeverity.init(rawValue:)) ?? .high
         switch activeAlarms[key] {
         case nil:
             if let high = limits.high, value > high {
                 activeAlarms[key] = .high
                 return event(AlarmRaised(alarmId: alarmID(path, metric, .high), asset: path, metric: metric,
-                                         severity: .high, threshold: high, value: value,
+                                         severity: severity, threshold: high, value: value,
                                          message: "\(metric) \(value)\(unitText) above \(high)\(unitText)"), time: time)
             }
             if let low = limits.low, value < low {
                 activeAlarms[key] = .low
                 return event(AlarmRaised(alarmId: alarmID(path, metric, .low), asset: path, metric: metric,
-                                         severity: .high, threshold: low, value: value,
+                                         severity: severity, threshold: low, value: value,
                                          message: "\(metric) \(value)\(unitText) below \(low)\(unitText)"), time: time)
             }
         case .high?:

@@ -37,11 +37,14 @@ public struct AlarmLimits: Sendable, Equatable, Codable {
     /// How far the value must come back inside a limit before the alarm clears, so noise near the limit
     /// does not raise and clear it on every sample.
     public var hysteresis: Double
+    /// `low`, `medium`, `high` or `critical` (the `AlarmSeverity` words); `high` when not given.
+    public var severity: String?
 
-    public init(high: Double? = nil, low: Double? = nil, hysteresis: Double = 0) {
+    public init(high: Double? = nil, low: Double? = nil, hysteresis: Double = 0, severity: String? = nil) {
         self.high = high
         self.low = low
         self.hysteresis = hysteresis
+        self.severity = severity
     }
 }
 

@@ -39,11 +39,13 @@ public struct StreamFlags: Sendable {
     public var sessionExpiry: String?
     public var groups: String?
     public var retentionDays: String?
+    public var alarmRules: String?
 
     public init(store: String? = nil, hostID: String? = nil, role: String? = nil, journal: String? = nil,
                 batchSize: String? = nil, batchIntervalMS: String? = nil, reorderTimeoutMS: String? = nil,
                 rebirthIntervalMS: String? = nil, sessionExpiry: String? = nil, groups: String? = nil,
-                retentionDays: String? = nil) {
+                retentionDays: String? = nil, alarmRules: String? = nil) {
+        self.alarmRules = alarmRules
         self.groups = groups
         self.retentionDays = retentionDays
         self.store = store
@@ -73,6 +75,7 @@ public struct StreamFlags: Sendable {
 /// - `--session-expiry` / `STREAM_SESSION_EXPIRY`, seconds the broker keeps the ingest session, 1…4294967295,
 ///   `3600`
 /// - `--groups` / `STREAM_GROUPS`, comma-separated Sparkplug group ids to host, all groups (`spBv1.0/#`)
+/// - `--alarm-rules` / `STREAM_ALARM_RULES`, path of a JSON array of `AlarmRule`, none (BIRTH properties only)
 /// - `--retention-days` / `STREAM_RETENTION_DAYS`, samples older than this are deleted hourly, 0…36500,
 ///   `0` (keep forever)
 public struct StreamConfig: Sendable, CustomStringConvertible {
@@ -86,6 +89,7 @@ public struct StreamConfig: Sendable, CustomStringConvertible {
     public static let rebirthIntervalKey = ConfigKey(flag: "rebirth-interval-ms", environment: "STREAM_REBIRTH_INTERVAL_MS")
     public static let sessionExpiryKey = ConfigKey(flag: "session-expiry", environment: "STREAM_SESSION_EXPIRY")
     public static let groupsKey = ConfigKey(flag: "groups", environment: "STREAM_GROUPS")
+    public static let alarmRulesKey = ConfigKey(flag: "alarm-rules", environment: "STREAM_ALARM_RULES")
     public static let retentionKey = ConfigKey(flag: "retention-days", environment: "STREAM_RETENTION_DAYS")
 
     public var store: StoreLocation
@@ -101,6 +105,8 @@ public struct StreamConfig: Sendable, CustomStringConvertible {
     public var groups: [String]
     /// Days samples are kept; 0 keeps them forever.
     public var retentionDays: Int
+    /// Configured threshold rules (they win over BIRTH properties).
+    public var alarmRules: [AlarmRule]
 
     /// Resolves and validates; the first bad value throws a `ConfigError` naming its key.
     public init(flags: StreamFlags, environment: [String: String]) throws(ConfigError) {
@@ -125,6 +131,18 @@ public struct StreamConfig: Sendable, CustomStringConvertible {
                                                                        default: 10_000, range: 0...3_600_000))
         sessionExpiry = UInt32(try Self.sessionExpiryKey.integer(flag: flags.sessionExpiry, in: environment,
                                                                  default: 3_600, range: 1...Int(UInt32.max)))
+        if let path = Self.alarmRulesKey.raw(flag: flags.alarmRules, in: environment) {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigError(key: Self.alarmRulesKey.description, value: path, expected: "a readable JSON file")
+            }
+            do {
+                alarmRules = try AlarmRules.parse(data)
+            } catch {
+                throw ConfigError(key: Self.alarmRulesKey.description, value: path, expected: "\(error)")
+            }
+        } else {
+            alarmRules = []
+        }
         retentionDays = try Self.retentionKey.integer(flag: flags.retentionDays, in: environment, default: 0,
                                                       range: 0...36_500)
         let groupsText = Self.groupsKey.raw(flag: flags.groups, in: environment) ?? ""

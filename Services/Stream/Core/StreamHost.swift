@@ -236,7 +236,8 @@ public final class StreamHost: Service {
     private func load(journal: MessageJournal, store: any TimeSeriesStore, ingest: MQTTClient,
                       host: MQTTClient) async throws {
         var machine = HostStateMachine(configuration: config.hostConfiguration)
-        var events = PlantEvents(prefix: runtime.unsPrefix, source: "/shopfloor/stream/\(runtime.instance)")
+        var events = PlantEvents(prefix: runtime.unsPrefix, source: "/shopfloor/stream/\(runtime.instance)",
+                                 alarmRules: config.alarmRules)
         try await restore(from: store, into: &machine, &events)
         // Decoded up to here; the journal is acknowledged only up to what the store committed.
         var position = journal.acknowledgedPosition
