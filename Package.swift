@@ -133,7 +133,9 @@ let package = Package(
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EventSchemaTests", dependencies: ["EventSchema"], swiftSettings: strict),
         .testTarget(name: "StreamTests", dependencies: [
-            "StreamCore", "Sparkplug", "MQTT", "SQLite", "Postgres", "EventSchema", "TestSupport",
+            "StreamCore", "Sparkplug", "MQTT", "SQLite", "Postgres", "EventSchema", "ServiceRuntime", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),

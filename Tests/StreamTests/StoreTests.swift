@@ -83,12 +83,17 @@ struct StoreTests {
             user: try TestEnvironment.require("POSTGRES_USER"), database: try TestEnvironment.require("POSTGRES_DB"))
         let schema = "stream_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let store = try await PostgresTimeSeriesStore.connect(configuration, schema: schema)
-        defer { Task { await store.dropSchemaAndClose() } }
-        try await store.prepare(logger: Logger(label: "test"))
-        let admin = try await PostgresConnection.connect(configuration)
-        _ = try await admin.query("SELECT pg_terminate_backend($1::int4)", [.int64(try await store.backendPID())])
-        await admin.close()
-        await #expect(throws: (any Error).self) { _ = try await store.write(Self.batch()) }
-        #expect(try await store.write(Self.batch()) == 7)
+        do {
+            try await store.prepare(logger: Logger(label: "test"))
+            let admin = try await PostgresConnection.connect(configuration)
+            _ = try await admin.query("SELECT pg_terminate_backend($1::int4)", [.int64(try await store.backendPID())])
+            await admin.close()
+            await #expect(throws: (any Error).self) { _ = try await store.write(Self.batch()) }
+            #expect(try await store.write(Self.batch()) == 7)
+        } catch {
+            await store.dropSchemaAndClose()
+            throw error
+        }
+        await store.dropSchemaAndClose()
     }
 }

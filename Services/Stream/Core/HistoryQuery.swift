@@ -187,7 +187,9 @@ public struct HistoryService: Sendable {
                               buckets: rows.map { $0.output(query.aggregates) }, next: next)
     }
 
+    /// A page of raw samples.
     struct RawResponse: Encodable {
+        /// One sample as the response lists it.
         struct Point: Encodable {
             var t: UInt64
             var ts: String
@@ -276,6 +278,7 @@ public struct HistoryService: Sendable {
         }
     }
 
+    /// A page of aggregated buckets.
     struct BucketResponse: Encodable {
         var asset: String
         var metric: String
