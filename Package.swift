@@ -87,8 +87,15 @@ let package = Package(
         // MARK: Executables: a short main, its config, its services
         .executableTarget(name: "Gateway", dependencies: ["ServiceRuntime", "MQTT", "Sparkplug"],
                           path: "Services/Gateway", swiftSettings: strict),
-        .executableTarget(name: "Stream", dependencies: ["ServiceRuntime", "MQTT", "Sparkplug"],
-                          path: "Services/Stream", swiftSettings: strict),
+        .executableTarget(name: "Stream", dependencies: ["StreamCore", "ServiceRuntime", "MQTT", "Sparkplug"],
+                          path: "Services/Stream", exclude: ["Core"], swiftSettings: strict),
+        // The host application's logic as a library, so tests drive it in-process and without a broker.
+        .target(name: "StreamCore", dependencies: [
+            "ServiceRuntime", "MQTT", "Sparkplug", "SQLite", "Postgres", "EventSchema",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "Services/Stream/Core", swiftSettings: strict),
         .executableTarget(name: "API", dependencies: ["ServiceRuntime", "MQTT", "EventSchema"],
                           path: "Services/API", swiftSettings: strict),
         .executableTarget(name: "Simulate", dependencies: [
@@ -121,6 +128,13 @@ let package = Package(
             "MQTT", "CSQLite", .product(name: "Logging", package: "swift-log"),
         ], path: "bench/MQTTThroughput", swiftSettings: strict),
 
+        // `bench/stream/stream-bench.sh`: stream's sustained DDATA ingest next to a C subscriber on one backlog.
+        .executableTarget(name: "StreamIngest", dependencies: [
+            "StreamCore", "MQTT", "Sparkplug", "Postgres", "ServiceRuntime",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], path: "bench/stream/StreamIngest", swiftSettings: strict),
+
         // MARK: Tests
         // The durable consumer the SIGKILL test starts and kills (no product: test-only).
         .executableTarget(name: "DurableProbe", dependencies: [
@@ -131,6 +145,11 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EventSchemaTests", dependencies: ["EventSchema"], swiftSettings: strict),
+        .testTarget(name: "StreamTests", dependencies: [
+            "StreamCore", "Sparkplug", "MQTT", "SQLite", "Postgres", "EventSchema", "ServiceRuntime", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
         // Not HummingbirdTesting: it pulls AsyncHTTPClient and BoringSSL, minutes of CI build for two tests.
