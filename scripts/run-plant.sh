@@ -51,7 +51,7 @@ start() { # name http-port [args…]
 }
 start simulate 9103
 start gateway 9101
-start stream 9102
+start stream 9102 --store "sqlite:$state/stream.db" --journal "$state/stream.journal"
 start rag-index 9104
 start api "$api_port"
 

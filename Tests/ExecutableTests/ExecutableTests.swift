@@ -34,13 +34,26 @@ struct ExecutableTests {
         return "mqtt://\(broker.host):\(broker.port)"
     }
 
+    /// Settings that keep a service started here out of every other test's way: its own UNS prefix, Modbus
+    /// ports clear of a plant on 5020, and for stream its own Sparkplug group (it would otherwise request
+    /// rebirths from other tests' edge nodes), host id and store.
+    private static func isolated(prefix: String) throws -> [String: String] {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent(TestEnvironment.uniqueName("exec", separator: "-")).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let unique = TestEnvironment.uniqueName("exec", separator: "-")
+        return ["MQTT_URL": try brokerURL(), "UNS_PREFIX": prefix,
+                "MODBUS_PORT": String(Int.random(in: 30000...39000)),
+                "STREAM_GROUPS": unique, "STREAM_HOST_ID": unique,
+                "STREAM_STORE": "sqlite:\(directory)/stream.db", "STREAM_JOURNAL": "\(directory)/stream.journal"]
+    }
+
     /// Starts `name` on a free HTTP port and returns it with the port it logged.
     private func start(_ name: String, instance: String, prefix: String) async throws -> (RunningService, Int) {
         let service = try RunningService(
             name, arguments: ["--http-port", "0", "--log-format", "json", "--instance", instance],
             // simulate serves its machines on MODBUS_PORT + i: keep clear of a plant running on 5020.
-            environment: ["MQTT_URL": try Self.brokerURL(), "UNS_PREFIX": prefix,
-                          "MODBUS_PORT": String(Int.random(in: 30000...39000))])
+            environment: Self.isolated(prefix: prefix))
         let line = try await service.waitForLog { $0.contains("HTTP server listening") }
         let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         return (service, try #require(Int(object?["port"] as? String ?? "")))
