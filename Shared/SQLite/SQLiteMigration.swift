@@ -1,27 +1,8 @@
 import Logging
+import Migrations
 
-/// One forward-only schema step: applied once, in version order, recorded in `schema_migrations`.
-public struct SQLiteMigration: Sendable, Hashable {
-    public let version: Int64
-    public let name: String
-    public let sql: String
-
-    public init(version: Int64, name: String, sql: String) {
-        self.version = version
-        self.name = name
-        self.sql = sql
-    }
-
-    /// FNV-1a 64 of the SQL text, hex. It detects an edited migration; it is not meant to resist tampering.
-    public var checksum: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in sql.utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
-}
+/// One forward-only schema step (see `Migration`).
+public typealias SQLiteMigration = Migration
 
 extension SQLiteDatabase {
     /// Applies every migration not yet recorded, each in its own transaction, and returns their versions.
@@ -43,12 +24,9 @@ extension SQLiteDatabase {
                 )
                 """)
             let recorded = try session.query("SELECT version, name, checksum FROM schema_migrations ORDER BY version")
-                .map { (version: try $0.decode(Int64.self, at: 0), name: try $0.decode(String.self, at: 1),
-                        checksum: try $0.decode(String.self, at: 2)) }
-            let plan = try MigrationPlan(
-                known: migrations.map { ($0.version, $0.name, $0.checksum) },
-                recorded: recorded.map { ($0.version, $0.name, $0.checksum) })
-            let pending = migrations.filter { plan.pending.contains($0.version) }
+                .map { AppliedMigration(version: try $0.decode(Int64.self, at: 0), name: try $0.decode(String.self, at: 1),
+                                        checksum: try $0.decode(String.self, at: 2)) }
+            let pending = try SQLiteError.planning(migrations, recorded: recorded)
             for migration in pending {
                 do {
                     try session.inTransaction {
@@ -68,38 +46,19 @@ extension SQLiteDatabase {
     }
 }
 
-/// The checks shared by every migration run, kept free of I/O so they read as the rules they are.
-struct MigrationPlan {
-    let pending: Set<Int64>
-
-    init(known: [(version: Int64, name: String, checksum: String)],
-         recorded: [(version: Int64, name: String, checksum: String)]) throws {
-        for (previous, next) in zip(known, known.dropFirst()) where next.version <= previous.version {
-            throw SQLiteError(code: .invalidMigrations,
-                              message: "migration versions must strictly increase; \(next.version) \"\(next.name)\" follows \(previous.version) \"\(previous.name)\"",
-                              context: "migrate")
-        }
-        let byVersion = Dictionary(known.map { ($0.version, $0) }, uniquingKeysWith: { first, _ in first })
-        for applied in recorded {
-            guard let migration = byVersion[applied.version] else {
-                throw SQLiteError(code: .unknownMigration,
-                                  message: "the database has migration \(applied.version) \"\(applied.name)\", which this program does not know (it knows \(known.map(\.version))); it was migrated by a newer version",
-                                  context: "migrate")
+extension SQLiteError {
+    /// The pending migrations, or the plan's refusal as a `SQLiteError` with the same code.
+    static func planning(_ migrations: [Migration], recorded: [AppliedMigration]) throws(SQLiteError) -> [Migration] {
+        do {
+            return try MigrationPlan(known: migrations, recorded: recorded).pending
+        } catch {
+            let code: Code = switch error.code {
+            case .invalidMigrations: .invalidMigrations
+            case .unknownMigration: .unknownMigration
+            case .migrationChanged: .migrationChanged
+            case .migrationOutOfOrder: .migrationOutOfOrder
             }
-            guard migration.checksum == applied.checksum else {
-                throw SQLiteError(code: .migrationChanged,
-                                  message: "migration \(applied.version) \"\(applied.name)\" was changed after it was applied (checksum \(applied.checksum) recorded, \(migration.checksum) now); add a new migration instead of editing an applied one",
-                                  context: "migrate")
-            }
+            throw SQLiteError(code: code, resultCode: nil, message: error.message, context: "migrate")
         }
-        let appliedVersions = Set(recorded.map(\.version))
-        let newestApplied = recorded.map(\.version).max()
-        let pending = known.filter { !appliedVersions.contains($0.version) }
-        if let newestApplied, let stale = pending.first(where: { $0.version < newestApplied }) {
-            throw SQLiteError(code: .migrationOutOfOrder,
-                              message: "migration \(stale.version) \"\(stale.name)\" is not applied but \(newestApplied) already is; migrations are forward-only, give it a version above \(newestApplied)",
-                              context: "migrate")
-        }
-        self.pending = Set(pending.map(\.version))
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import Metrics
 import Testing
@@ -9,24 +11,42 @@ import Testing
 
 @Suite("ObservabilityServer")
 struct ObservabilityServerTests {
-    private func makeApp(health: HealthChecks) throws -> some ApplicationProtocol {
-        let config = try RuntimeConfig(service: "stream", options: RuntimeOptions.parse([]), environment: [:],
-                                       defaultHTTPPort: 0)
+    /// Runs the real HTTP server on a free loopback port for the duration of `body`.
+    private func withServer(health: HealthChecks, _ body: @Sendable (Int) async throws -> Void) async throws {
+        let config = try RuntimeConfig(service: "stream",
+                                       options: RuntimeOptions.parse(["--http-port", "0", "--http-host", "127.0.0.1"]),
+                                       environment: [:], defaultHTTPPort: 0)
         _ = Observability.registry
-        return Application(router: ObservabilityServer.router(config: config, health: health))
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let server = ObservabilityServer.service(
+            config: config, router: ObservabilityServer.router(config: config, health: health),
+            logger: Logger(label: "test"), onRunning: { continuation.yield($0) })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            try await body(port)
+            group.cancelAll()
+        }
+    }
+
+    private func get(_ port: Int, _ path: String) async throws -> (status: Int, type: String?, body: String) {
+        let url = try #require(URL(string: "http://127.0.0.1:\(port)\(path)"))
+        let (data, response) = try await URLSession.shared.data(from: url)
+        let http = response as? HTTPURLResponse
+        return (http?.statusCode ?? 0, http?.value(forHTTPHeaderField: "Content-Type"),
+                String(decoding: data, as: UTF8.self))
     }
 
     @Test func healthIsOkWhileEveryCheckPasses() async throws {
         let health = HealthChecks()
         health.set("mqtt", healthy: true, detail: "connected")
-        try await makeApp(health: health).test(.router) { client in
-            try await client.execute(uri: "/health", method: .get) { response in
-                #expect(response.status == .ok)
-                let body = String(buffer: response.body)
-                #expect(body.contains(#""status":"ok""#))
-                #expect(body.contains(#""service":"stream""#))
-                #expect(body.contains(#""mqtt":{"detail":"connected","healthy":true}"#))
-            }
+        try await withServer(health: health) { port in
+            let response = try await get(port, "/health")
+            #expect(response.status == 200)
+            #expect(response.body.contains(#""status":"ok""#))
+            #expect(response.body.contains(#""service":"stream""#))
+            #expect(response.body.contains(#""mqtt":{"detail":"connected","healthy":true}"#))
         }
     }
 
@@ -34,25 +54,22 @@ struct ObservabilityServerTests {
         let health = HealthChecks()
         health.set("mqtt", healthy: true)
         health.set("store", healthy: false, detail: "disk full")
-        try await makeApp(health: health).test(.router) { client in
-            try await client.execute(uri: "/health", method: .get) { response in
-                #expect(response.status == .serviceUnavailable)
-                #expect(String(buffer: response.body).contains("disk full"))
-            }
+        try await withServer(health: health) { port in
+            let response = try await get(port, "/health")
+            #expect(response.status == 503)
+            #expect(response.body.contains("disk full"))
         }
     }
 
     @Test func metricsServesPrometheusTextIncludingServiceCounters() async throws {
         _ = Observability.registry  // a counter made before the bootstrap would count into the void
         Counter(label: "observability_test_events_total").increment(by: 3)
-        try await makeApp(health: HealthChecks()).test(.router) { client in
-            try await client.execute(uri: "/metrics", method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
-                let body = String(buffer: response.body)
-                #expect(body.contains("observability_test_events_total 3"))
-                #expect(body.contains(#"shopfloor_build_info{service="stream""#))
-            }
+        try await withServer(health: HealthChecks()) { port in
+            let response = try await get(port, "/metrics")
+            #expect(response.status == 200)
+            #expect(response.type?.hasPrefix("text/plain") == true)
+            #expect(response.body.contains("observability_test_events_total 3"))
+            #expect(response.body.contains(#"shopfloor_build_info{service="stream""#))
         }
     }
 }
