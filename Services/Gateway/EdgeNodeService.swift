@@ -136,7 +136,9 @@ final class EdgeNodeService: Service, Sendable {
                 do {
                     try await client.subscribe(to: topic(.ncmd), qos: .atLeastOnce)
                     if config.devices.contains(where: { $0.tags.contains(where: \.writable) }) {
-                        try await client.subscribe(to: topic(.dcmd, device: "+"), qos: .atLeastOnce)
+                        // A wildcard is no valid device id, so this filter is the one topic not built by SparkplugTopic.
+                        let filter = "\(SparkplugTopic.namespace)/\(config.groupID)/DCMD/\(config.edgeNodeID)/+"
+                        try await client.subscribe(to: filter, qos: .atLeastOnce)
                     }
                 } catch {
                     logger.error("cannot subscribe to commands", metadata: ["error": "\(error)"])

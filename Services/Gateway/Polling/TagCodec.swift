@@ -51,7 +51,15 @@ enum TagCodec {
             raw = .string(String(decoding: bytes, as: UTF8.self))
         }
         guard tag.isScaled, let number = raw.number else { return raw }
-        return .double(number * tag.scale + tag.offset)
+        return .double(scaled(number, tag))
+    }
+
+    /// `raw × scale + offset`; a scale such as 0.1 divides by 10 instead, so 230 gives 23.0 and not
+    /// 23.000000000000004 (hosts compare and display these values).
+    static func scaled(_ raw: Double, _ tag: TagConfig) -> Double {
+        let inverse = 1 / tag.scale
+        let value = abs(inverse.rounded() - inverse) < 1e-9 && abs(inverse) >= 1 ? raw / inverse.rounded() : raw * tag.scale
+        return value + tag.offset
     }
 
     /// Decodes a bit tag (coil or discrete input).
