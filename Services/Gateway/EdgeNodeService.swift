@@ -34,6 +34,9 @@ final class EdgeNodeService: Service, Sendable {
     let health: HealthChecks
     let logger: Logger
     let statusInterval: Duration
+    /// Entries in the spool now (0 before `run()` opened it).
+    var spoolDepth: Int { spool.withLock { $0?.depth ?? 0 } }
+    private let spool = Mutex<Spool?>(nil)
     private let stats = Mutex(Stats())
 
     /// Counters the node reports about itself (NDATA) next to `/metrics`.
@@ -90,6 +93,7 @@ final class EdgeNodeService: Service, Sendable {
 
     func run() async throws {
         let spool = try await Spool.open(path: config.spool.path, maxMessages: config.spool.maxMessages, logger: logger)
+        self.spool.withLock { $0 = spool }
         let (events, sink) = AsyncStream.makeStream(of: Event.self)
         health.set("sparkplug", healthy: false, detail: "connecting")
         for device in config.devices { health.set("device:\(device.name)", healthy: false, detail: "not polled yet") }

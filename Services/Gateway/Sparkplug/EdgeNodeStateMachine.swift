@@ -250,6 +250,12 @@ struct EdgeNodeStateMachine: Sendable {
     /// Whether the device answered its last poll.
     func isAnswering(device index: Int) -> Bool { deviceStates.indices.contains(index) && deviceStates[index].answering }
 
+    /// The last value read for a device's metric (nil when unknown or the device is not answering).
+    func current(device index: Int, metric position: Int) -> MetricValue? {
+        guard deviceStates.indices.contains(index), deviceStates[index].current.indices.contains(position) else { return nil }
+        return deviceStates[index].current[position]
+    }
+
     /// Number of devices answering now.
     var devicesOnline: Int { deviceStates.filter(\.answering).count }
 
