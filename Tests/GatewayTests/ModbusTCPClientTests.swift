@@ -1,3 +1,4 @@
+import Foundation
 import Modbus
 import Testing
 
@@ -54,9 +55,19 @@ import Testing
     }
 
     @Test func refusedConnectionIsConnectFailed() async throws {
-        let (_, server) = try await TestDevice.start()
-        let port = server.port
-        await server.close()
+        // A port bound but not listening refuses connections, and no other test can take it meanwhile.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
         let client = ModbusTCPClient(host: "127.0.0.1", port: port, timeout: .milliseconds(200))
         do {
             _ = try await client.send(.readCoils(address: 0, count: 1), unit: 1)
