@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import ServiceRuntime
+import Sparkplug
 
 /// Builds the gateway's services from its configuration; `GatewayCommand` and the tests both call this.
 enum Gateway {
@@ -35,7 +36,7 @@ enum Gateway {
             case .success(let values):
                 let byIndex = Dictionary(values, uniquingKeysWith: { first, _ in first })
                 for (tagIndex, tag) in device.tags.enumerated() {
-                    let value = byIndex[tagIndex].map { "\($0)" } ?? "no value (read refused)"
+                    let value = byIndex[tagIndex].map(\.displayText) ?? "no value (read refused)"
                     print("  \(tag.name) [\(tag.address) \(tag.type.rawValue)] = \(value)\(tag.unit.map { " \($0)" } ?? "")")
                 }
             case .failure(let error):
@@ -45,5 +46,18 @@ enum Gateway {
             await poller.client.close()
         }
         return allAnswered
+    }
+}
+
+extension MetricValue {
+    /// The value as an operator reads it: `29.5`, `true`, `"ABC"`.
+    var displayText: String {
+        switch self {
+        case .boolean(let value): "\(value)"
+        case .string(let value): "\"\(value)\""
+        case .float(let value): "\(value)"
+        case .double(let value): "\(value)"
+        default: number.map { $0 == $0.rounded() ? String(Int64($0)) : "\($0)" } ?? "\(self)"
+        }
     }
 }

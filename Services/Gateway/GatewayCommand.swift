@@ -16,11 +16,10 @@ struct GatewayCommand: ShopfloorCommand {
 
     @OptionGroup var runtime: RuntimeOptions
 
-    @Option(name: .customLong("config"), help: "The gateway's YAML configuration (env GATEWAY_CONFIG).")
-    var configFile: String?
+    @OptionGroup var file: ConfigFileOption
 
     func services(config: RuntimeConfig, health: HealthChecks, logger: Logger) async throws -> [any Service] {
-        let gateway = try GatewayConfig(file: try Gateway.configPath(configFile))
+        let gateway = try GatewayConfig(file: try Gateway.configPath(file.config))
         return [try Gateway.build(config: gateway, runtime: config, health: health, logger: logger)]
     }
 }
@@ -30,13 +29,12 @@ struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Read every configured device once and print what it answers.")
 
-    @Option(name: .customLong("config"), help: "The gateway's YAML configuration (env GATEWAY_CONFIG).")
-    var configFile: String?
+    @OptionGroup var file: ConfigFileOption
 
     func run() async throws {
         let config: GatewayConfig
         do {
-            config = try GatewayConfig(file: try Gateway.configPath(configFile))
+            config = try GatewayConfig(file: try Gateway.configPath(file.config))
         } catch {
             print(error)
             throw ExitCode(2)
@@ -44,4 +42,11 @@ struct CheckCommand: AsyncParsableCommand {
         let ok = await Gateway.check(config) { print($0) }
         if !ok { throw ExitCode(1) }
     }
+}
+
+/// `--config FILE`, shared by `gateway` and `gateway check` (declared once so the parent does not swallow the
+/// subcommand's value).
+struct ConfigFileOption: ParsableArguments {
+    @Option(name: .customLong("config"), help: "The gateway's YAML configuration (env GATEWAY_CONFIG).")
+    var config: String?
 }

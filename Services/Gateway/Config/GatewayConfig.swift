@@ -106,7 +106,9 @@ struct TagAddress: Sendable, Equatable, CustomStringConvertible {
     var unit: UInt8?
 
     var description: String {
-        let base = "\(area.prefix)\(String(format: "%05d", Int(offset) + 1))"
+        // The 5-digit form while it can express the offset (40001), the 6-digit form beyond (410000).
+        let number = Int(offset) + 1
+        let base = "\(area.prefix)\(String(format: number <= 9999 ? "%04d" : "%05d", number))"
         return unit.map { "\($0)!\(base)" } ?? base
     }
 }
