@@ -86,6 +86,17 @@ struct BrokerExited: Error, CustomStringConvertible {
 }
 
 @Suite(.serialized) struct StoreAndForwardTests {
+    /// The messages from the second NBIRTH on.
+    static func secondSession(_ seen: [Seen]) -> ArraySlice<Seen> {
+        let births = seen.indices.filter { seen[$0].verb == .nbirth }
+        guard births.count >= 2 else { return [] }
+        return seen[births[1]...]
+    }
+
+    func firstBirthBdSeq(_ recorder: SparkplugRecorder) -> MetricValue? {
+        recorder.seen.value.first { $0.verb == .nbirth }?.payload.metrics.first { $0.name == "bdSeq" }?.value
+    }
+
     @Test func samplesTakenDuringAnOutageArriveOnceFlaggedHistorical() async throws {
         let broker = try OwnBroker()
         try await broker.start()
@@ -97,6 +108,8 @@ struct BrokerExited: Error, CustomStringConvertible {
                                                      host: "127.0.0.1", port: broker.port)
         let firstBirth = try await recorder.wait(for: "DBIRTH") { $0.verb == .dbirth }
         let countAlias = try #require(firstBirth.payload.metrics.first { $0.name == "count" }?.alias)
+        // Samples read before the first connect were spooled too; let them drain so the outage starts clean.
+        try await TestSupport.poll("startup spool drained") { gateway.service.spoolDepth == 0 }
 
         try await broker.stop()
         try await TestSupport.poll("gateway to notice the outage") { !gateway.service.machine.withLock { $0.isOnline } }
@@ -107,24 +120,22 @@ struct BrokerExited: Error, CustomStringConvertible {
                 gateway.service.machine.withLock { $0.current(device: 0, metric: 1) } == .uint32(value)
             }
         }
-        let before = recorder.count
         try await broker.start()
 
+        // The new session: from the second NBIRTH on (the recorder may also get the old session's Will, its
+        // NDEATH with the old bdSeq, from the broker's queue).
+        let oldBdSeq = try #require(firstBirthBdSeq(recorder))
         try await TestSupport.poll("historical samples 1…10 replayed", timeout: .seconds(20)) {
-            let values = recorder.seen.value[before...].filter { $0.verb == .ddata }.flatMap(\.metrics)
-                .filter { $0.isHistorical && $0.alias == countAlias }.compactMap(\.value)
-            return values.contains(.uint32(10))
+            let session = Self.secondSession(recorder.seen.value)
+            return session.filter { $0.verb == .ddata }.flatMap(\.metrics)
+                .contains { $0.isHistorical && $0.alias == countAlias && $0.value == .uint32(10) }
         }
-        let after = recorder.seen.value[before...]
-        // The broker delivers the old session's Will (its NDEATH, old bdSeq); then the new session starts with
-        // NBIRTH carrying a new bdSeq, then DBIRTH, then the replay.
-        let oldBdSeq = try #require(recorder.seen.value.first { $0.verb == .nbirth }?.payload.metrics.first { $0.name == "bdSeq" }?.value)
-        let sessionStart = after.drop { $0.verb == .ndeath }
-        #expect(after.filter { $0.verb == .ndeath }.allSatisfy { $0.payload.metrics.first?.value == oldBdSeq })
-        #expect(sessionStart.first?.verb == .nbirth)
-        #expect(sessionStart.first?.payload.metrics.first { $0.name == "bdSeq" }?.value != oldBdSeq)
-        #expect(sessionStart.dropFirst().first?.verb == .dbirth)
-        let historical = after.filter { $0.verb == .ddata }.flatMap(\.metrics).filter { $0.isHistorical && $0.alias == countAlias }
+        let session = Self.secondSession(recorder.seen.value)
+        #expect(session.first?.payload.metrics.first { $0.name == "bdSeq" }?.value != oldBdSeq)
+        #expect(session.dropFirst().first?.verb == .dbirth)
+        #expect(recorder.seen.value.filter { $0.verb == .ndeath }.allSatisfy { $0.payload.metrics.first?.value == oldBdSeq })
+        let historical = session.filter { $0.verb == .ddata }.flatMap(\.metrics)
+            .filter { $0.isHistorical && $0.alias == countAlias }
         // Each sample exactly once, in the order taken.
         #expect(historical.compactMap(\.value) == (1...10).map { MetricValue.uint32($0) })
         let times = historical.compactMap(\.timestamp)

@@ -24,19 +24,19 @@ final class TestDevice: ModbusRequestHandler {
     func register(_ address: Int) -> UInt16 { tables.withLock { $0.holdingRegisters[address] } }
     func coil(_ address: Int) -> Bool { tables.withLock { $0.coils[address] } }
 
-    /// Starts the device on a free port in 26000…26999 (the range the gateway tests own).
+    /// Starts the device on a free port in 26000…26399 (simulate plants in the tests take 26500…26999).
     static func start() async throws -> (TestDevice, ModbusTCPServer) {
         let device = TestDevice()
         var lastError: (any Error)?
         for _ in 0..<20 {
             do {
-                let server = try await ModbusTCPServer.start(host: "127.0.0.1", port: Int.random(in: 26000...26999),
+                let server = try await ModbusTCPServer.start(host: "127.0.0.1", port: Int.random(in: 26000...26399),
                                                              handler: device, logger: Logger(label: "test.device"))
                 return (device, server)
             } catch {
                 lastError = error
             }
         }
-        throw lastError ?? ModbusError(.bindFailed, "no free port in 26000…26999")
+        throw lastError ?? ModbusError(.bindFailed, "no free port in 26000…26399")
     }
 }
