@@ -18,6 +18,8 @@ struct Seen: Sendable {
     /// The metrics with name, datatype and typed value filled in from the births (for DATA), as a host
     /// resolves them.
     var metrics: [Metric]
+    /// When the recorder received it.
+    var received: ContinuousClock.Instant = .now
 }
 
 /// A host-side observer: subscribes to one group's Sparkplug topics and keeps every message, decoded.

@@ -8,10 +8,10 @@ import TestSupport
 /// A mosquitto of the test's own (ports 18861…18869) with persistence, so it can be stopped and restarted
 /// on the same port with the recorder's session and queued messages intact.
 final class OwnBroker: @unchecked Sendable {
-    // @unchecked: `pid` is only replaced by start()/stop(), which the single test task calls in turn.
+    // @unchecked: `process` is only replaced by start()/stop(), which the single test task calls in turn.
     let port: Int
     let directory: URL
-    private var pid: pid_t?
+    private var process: ChildProcess?
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-mosquitto-\(UUID().uuidString)")
@@ -30,40 +30,19 @@ final class OwnBroker: @unchecked Sendable {
         try config.write(to: directory.appendingPathComponent("mosquitto.conf"), atomically: true, encoding: .utf8)
     }
 
-    /// Starts mosquitto with an empty signal mask: the test process blocks SIGTERM on its threads and
-    /// Foundation's `Process` would pass that on, leaving a broker that ignores `stop()`.
     func start() async throws {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        let path = "/usr/sbin/mosquitto"
-        let arguments = [path, "-c", directory.appendingPathComponent("mosquitto.conf").path]
-        var cArguments = arguments.map { strdup($0) } + [nil]
-        defer { for argument in cArguments { free(argument) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, nil, &attributes, &cArguments, environ)
-        guard rc == 0 else { throw BrokerExited(port: port) }
-        self.pid = pid
+        let process = try ChildProcess(["/usr/sbin/mosquitto", "-c", directory.appendingPathComponent("mosquitto.conf").path])
+        self.process = process
         let port = self.port
         try await TestSupport.poll("mosquitto on \(port)") {
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid { throw BrokerExited(port: port) }
+            guard process.isRunning else { throw BrokerExited(port: port) }
             return Self.listening(port)
         }
     }
 
     func stop() async throws {
-        guard let pid else { return }
-        kill(pid, SIGTERM)
-        try await TestSupport.poll("mosquitto to exit") {
-            var status: Int32 = 0
-            return waitpid(pid, &status, WNOHANG) == pid
-        }
-        self.pid = nil
+        try await process?.stop()
+        process = nil
     }
 
     static func listening(_ port: Int) -> Bool {
@@ -76,6 +55,46 @@ final class OwnBroker: @unchecked Sendable {
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
+    }
+}
+
+/// A child process started with an empty signal mask: the test process blocks SIGTERM on its threads and
+/// Foundation's `Process` passes that mask on, leaving children (mosquitto, python) that ignore SIGTERM.
+final class ChildProcess: Sendable {
+    let pid: pid_t
+
+    init(_ arguments: [String]) throws {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        // Quiet children: their output would interleave with the test log.
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        var cArguments = arguments.map { strdup($0) } + [nil]
+        defer { for argument in cArguments { free(argument) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, arguments[0], &actions, &attributes, &cArguments, environ)
+        guard rc == 0 else { throw TestEnvironment.Missing(description: "cannot start \(arguments[0]): \(String(cString: strerror(rc)))") }
+        self.pid = pid
+    }
+
+    /// Still running (reaps it when it has exited).
+    var isRunning: Bool {
+        var status: Int32 = 0
+        return waitpid(pid, &status, WNOHANG) == 0
+    }
+
+    /// SIGTERM, then polls until it has exited.
+    func stop() async throws {
+        kill(pid, SIGTERM)
+        try await TestSupport.poll("pid \(pid) to exit") { !isRunning }
     }
 }
 

@@ -2,8 +2,23 @@ import Dispatch
 import Foundation
 #if canImport(Glibc)
 import Glibc
+
+// The POSIX calls by module, since the client's own `send`/`close` methods shadow the bare names.
+private let posixSocket = Glibc.socket
+private let posixConnect = Glibc.connect
+private let posixSend = Glibc.send
+private let posixClose = Glibc.close
+private let noSignal = Int32(MSG_NOSIGNAL)
+private let streamSocket = Int32(SOCK_STREAM.rawValue)
 #elseif canImport(Darwin)
 import Darwin
+
+private let posixSocket = Darwin.socket
+private let posixConnect = Darwin.connect
+private let posixSend = Darwin.send
+private let posixClose = Darwin.close
+private let noSignal: Int32 = 0  // Darwin: SO_NOSIGPIPE would be set on the socket instead
+private let streamSocket = SOCK_STREAM
 #endif
 
 /// A Modbus TCP client for one device: one TCP connection, one request at a time.
@@ -113,11 +128,7 @@ public final class ModbusTCPClient: @unchecked Sendable {
     private func openConnection() throws(ModbusError) -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
-        #if canImport(Glibc)
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        #else
-        hints.ai_socktype = SOCK_STREAM
-        #endif
+        hints.ai_socktype = streamSocket
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(host, String(port), &hints, &list)
         guard rc == 0, let first = list else {
@@ -128,12 +139,12 @@ public final class ModbusTCPClient: @unchecked Sendable {
         var entry: UnsafeMutablePointer<addrinfo>? = first
         while let info = entry {
             entry = info.pointee.ai_next
-            let fd = Glibc.socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+            let fd = posixSocket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
             if fd < 0 { lastError = String(cString: strerror(errno)); continue }
             // Non-blocking connect bounded by poll(): a blocking connect to a dead host waits minutes.
             let flags = fcntl(fd, F_GETFL, 0)
             _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-            var result = Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen)
+            var result = posixConnect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen)
             if result != 0 && errno == EINPROGRESS {
                 var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                 let ready = poll(&descriptor, 1, timeoutMilliseconds)
@@ -162,8 +173,9 @@ public final class ModbusTCPClient: @unchecked Sendable {
     private func write(_ bytes: [UInt8]) throws(ModbusError) {
         var sent = 0
         while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in
-                Glibc.send(socket, raw.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL))
+            let n = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return posixSend(socket, base + sent, bytes.count - sent, noSignal)
             }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -176,6 +188,7 @@ public final class ModbusTCPClient: @unchecked Sendable {
                 }
                 throw ModbusError(.connectionClosed, "sending to \(host):\(port): \(String(cString: strerror(errno)))")
             }
+            if n == 0 { throw ModbusError(.connectionClosed, "sending to \(host):\(port): nothing was written") }
             sent += n
         }
     }
@@ -202,10 +215,4 @@ public final class ModbusTCPClient: @unchecked Sendable {
 }
 
 /// `close(2)`, under a name that does not clash with the client's `close()`.
-private func closeSocket(_ fd: Int32) -> Int32 {
-    #if canImport(Glibc)
-    Glibc.close(fd)
-    #else
-    Darwin.close(fd)
-    #endif
-}
+private func closeSocket(_ fd: Int32) -> Int32 { posixClose(fd) }
