@@ -68,6 +68,26 @@ import TestSupport
         await server.close()
     }
 
+    @Test func seqWrapsFrom255To0OnTheWire() async throws {
+        let (host, port) = try broker()
+        let (device, server) = try await TestDevice.start()
+        device.counting.withLock { $0 = true }
+        let group = Self.newGroup()
+        let recorder = try await SparkplugRecorder(group: group, host: host, port: port)
+        let gateway = try await RunningGateway.start(yaml: gatewayYAML(group: group, port: server.port, interval: "2ms"),
+                                                     host: host, port: port)
+        try await recorder.wait(for: "300 messages", timeout: .seconds(30)) { _ in recorder.count >= 300 }
+        try await gateway.stop()
+        let seqs = recorder.seen.value.filter { $0.verb != .ndeath }.compactMap(\.payload.seq)
+        #expect(seqs.first == 0)
+        #expect(seqs.contains(255))
+        // Every message is the previous + 1 (mod 256): 255 is followed by 0.
+        #expect(zip(seqs, seqs.dropFirst()).allSatisfy { SequenceNumber.follows($0, $1) })
+        #expect(recorder.unresolved.value.isEmpty)
+        await recorder.stop()
+        await server.close()
+    }
+
     @Test func rebirthOnNCMD() async throws {
         let (host, port) = try broker()
         let (_, server) = try await TestDevice.start()

@@ -8,6 +8,9 @@ final class TestDevice: ModbusRequestHandler {
     let tables: Mutex<ModbusDataTables>
     let silent = Mutex(false)
     let requests = Mutex<[ModbusRequest]>([])
+    /// When set, every read of holding registers first increments register 2 (a counter that changes on
+    /// every poll, so every poll produces a DDATA).
+    let counting = Mutex(false)
 
     init() {
         tables = Mutex(ModbusDataTables(coils: 16, discreteInputs: 16, holdingRegisters: 64, inputRegisters: 64,
@@ -17,7 +20,11 @@ final class TestDevice: ModbusRequestHandler {
     func reply(to request: ModbusRequest, unit: UInt8) -> ModbusReply {
         if silent.withLock({ $0 }) { return .noResponse }
         requests.withLock { $0.append(request) }
-        return .respond(tables.withLock { $0.serve(request) })
+        let count = counting.withLock { $0 }
+        return .respond(tables.withLock { tables in
+            if count, case .readHoldingRegisters = request { tables.holdingRegisters[2] &+= 1 }
+            return tables.serve(request)
+        })
     }
 
     func setRegister(_ address: Int, _ value: UInt16) { tables.withLock { $0.holdingRegisters[address] = value } }
