@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ServiceLifecycle
 import ServiceRuntime
@@ -19,7 +20,15 @@ struct GatewayCommand: ShopfloorCommand {
     @OptionGroup var file: ConfigFileOption
 
     func services(config: RuntimeConfig, health: HealthChecks, logger: Logger) async throws -> [any Service] {
-        let gateway = try GatewayConfig(file: try Gateway.configPath(file.config))
+        let gateway: GatewayConfig
+        if let path = Gateway.configKey.raw(flag: file.config, in: ProcessInfo.processInfo.environment), !path.isEmpty {
+            gateway = try GatewayConfig(file: path)
+        } else {
+            // Still a valid edge node (NBIRTH with the gateway's own metrics), so a fresh install starts and
+            // answers /health; the warning says what is missing.
+            logger.warning("no --config / GATEWAY_CONFIG: running an edge node without devices")
+            gateway = GatewayConfig.withoutDevices(edgeNodeID: config.instance)
+        }
         return [try Gateway.build(config: gateway, runtime: config, health: health, logger: logger)]
     }
 }

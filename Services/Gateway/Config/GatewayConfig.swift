@@ -1,3 +1,4 @@
+import Foundation
 import Modbus
 
 /// The gateway's configuration file (`gateway --config FILE`, YAML), validated as a whole.
@@ -25,6 +26,17 @@ struct GatewayConfig: Sendable, Equatable {
     var spool: SpoolConfig
     var pollGroups: [PollGroupConfig]
     var devices: [DeviceConfig]
+}
+
+extension GatewayConfig {
+    /// The configuration without a file: group `shopfloor`, the instance name as edge node id, no devices,
+    /// the spool in the temporary directory.
+    static func withoutDevices(edgeNodeID: String) -> GatewayConfig {
+        let spool = (NSTemporaryDirectory() as NSString).appendingPathComponent("gateway-spool-\(edgeNodeID).sqlite")
+        return GatewayConfig(groupID: "shopfloor", edgeNodeID: edgeNodeID, maxGap: 8,
+                             spool: SpoolConfig(path: spool, maxMessages: 100_000, replayRate: 200),
+                             pollGroups: [PollGroupConfig(name: "default", interval: .seconds(1))], devices: [])
+    }
 }
 
 /// Where the store-and-forward spool lives and how it drains.
