@@ -7,7 +7,6 @@ import Testing
 @Suite struct ModbusTCPClientTests {
     @Test func everyFunctionCodeRoundTrips() async throws {
         let (device, server) = try await TestDevice.start()
-        defer { Task { await server.close() } }
         let client = ModbusTCPClient(host: "127.0.0.1", port: server.port, timeout: .milliseconds(500))
         device.setRegister(3, 0xBEEF)
         #expect(try await client.send(.readHoldingRegisters(address: 2, count: 2), unit: 1) == .readHoldingRegisters([0, 0xBEEF]))
@@ -23,11 +22,11 @@ import Testing
         #expect(try await client.send(.readDiscreteInputs(address: 0, count: 3), unit: 1) == .readDiscreteInputs([false, false, false]))
         #expect(try await client.send(.readInputRegisters(address: 0, count: 1), unit: 1) == .readInputRegisters([0]))
         await client.close()
+        await server.close()
     }
 
     @Test func exceptionResponsesArePreciseErrors() async throws {
         let (_, server) = try await TestDevice.start()
-        defer { Task { await server.close() } }
         let client = ModbusTCPClient(host: "127.0.0.1", port: server.port, timeout: .milliseconds(500))
         do {
             _ = try await client.send(.readHoldingRegisters(address: 60, count: 10), unit: 1)
@@ -39,11 +38,11 @@ import Testing
         }
         // The connection stays usable after an exception.
         #expect(try await client.send(.readHoldingRegisters(address: 0, count: 1), unit: 1) == .readHoldingRegisters([0]))
+        await server.close()
     }
 
     @Test func silentDeviceTimesOutAndRecovers() async throws {
         let (device, server) = try await TestDevice.start()
-        defer { Task { await server.close() } }
         let client = ModbusTCPClient(host: "127.0.0.1", port: server.port, timeout: .milliseconds(200))
         device.silent.withLock { $0 = true }
         let clock = ContinuousClock()
@@ -52,6 +51,7 @@ import Testing
         #expect(clock.now - start < .seconds(1))
         device.silent.withLock { $0 = false }
         #expect(try await client.send(.readHoldingRegisters(address: 0, count: 1), unit: 1) == .readHoldingRegisters([0]))
+        await server.close()
     }
 
     @Test func refusedConnectionIsConnectFailed() async throws {
