@@ -14,11 +14,21 @@ public struct ModbusError: Error, CustomStringConvertible, Equatable, Sendable {
         case unexpectedResponse = "modbus.unexpected_response"
         /// A server could not bind its address.
         case bindFailed = "modbus.bind_failed"
+        /// A client could not open a TCP connection to its device.
+        case connectFailed = "modbus.connect_failed"
+        /// A device did not answer within the client's timeout.
+        case timeout = "modbus.timeout"
+        /// The connection broke while sending or receiving (reset, closed by the device).
+        case connectionClosed = "modbus.connection_closed"
+        /// The device answered with a Modbus exception; `exception` holds its code.
+        case deviceException = "modbus.device_exception"
     }
 
     public let code: Code
     /// What was wrong, with the offending value and what is accepted.
     public let message: String
+    /// The exception code a device answered with (only for `.deviceException`).
+    public var exception: ModbusExceptionCode? = nil
 
     public init(_ code: Code, _ message: String) {
         self.code = code
