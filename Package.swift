@@ -85,8 +85,14 @@ let package = Package(
         ], path: "Shared/ServiceRuntime", swiftSettings: strict),
 
         // MARK: Executables: a short main, its config, its services
-        .executableTarget(name: "Gateway", dependencies: ["ServiceRuntime", "MQTT", "Sparkplug"],
-                          path: "Services/Gateway", swiftSettings: strict),
+        .executableTarget(name: "Gateway", dependencies: [
+            "ServiceRuntime", "MQTT", "Sparkplug", "Modbus", "SQLite",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Services/Gateway", swiftSettings: strict),
         .executableTarget(name: "Stream", dependencies: ["StreamCore", "ServiceRuntime", "MQTT", "Sparkplug"],
                           path: "Services/Stream", exclude: ["Core"], swiftSettings: strict),
         // The host application's logic as a library, so tests drive it in-process and without a broker.
@@ -153,6 +159,9 @@ let package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres"], swiftSettings: strict),
         // Not HummingbirdTesting: it pulls AsyncHTTPClient and BoringSSL, minutes of CI build for two tests.
+        .testTarget(name: "GatewayTests", dependencies: [
+            "Gateway", "Modbus", "MQTT", "Sparkplug", "SQLite", "TestSupport",
+        ], exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "ModbusTests", dependencies: ["Modbus"], exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "SimulateTests", dependencies: ["Simulate", "Modbus", "MQTT", "Sparkplug", "TestSupport"],
                     exclude: ["Scripts"], swiftSettings: strict),
