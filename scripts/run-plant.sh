@@ -50,7 +50,7 @@ start() { # name http-port [args…]
     pids+=($!)
 }
 start simulate 9103
-start gateway 9101
+start gateway 9101 --config deploy/gateway/default.yaml
 start stream 9102 --store "sqlite:$state/stream.db" --journal "$state/stream.journal"
 start rag-index 9104
 start api "$api_port"

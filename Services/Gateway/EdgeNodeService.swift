@@ -96,7 +96,7 @@ final class EdgeNodeService: Service, Sendable {
         self.spool.withLock { $0 = spool }
         let (events, sink) = AsyncStream.makeStream(of: Event.self)
         health.set("sparkplug", healthy: false, detail: "connecting")
-        for device in config.devices { health.set("device:\(device.name)", healthy: false, detail: "not polled yet") }
+        for device in config.devices { health.set("device:\(device.name)", healthy: false, detail: "not polled yet", critical: false) }
 
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
@@ -158,11 +158,11 @@ final class EdgeNodeService: Service, Sendable {
                 await handle(message, spool: spool, sink: sink, group: &group)
             case .poll(.samples(let device, let values)):
                 stats.withLock { $0.polls += 1 }
-                health.set("device:\(config.devices[device].name)", healthy: true, detail: "answering")
+                health.set("device:\(config.devices[device].name)", healthy: true, detail: "answering", critical: false)
                 await perform(machine.withLock { $0.samples(device: device, values, now: now) }, spool: spool)
             case .poll(.failed(let device, let error)):
                 stats.withLock { $0.pollErrors += 1 }
-                health.set("device:\(config.devices[device].name)", healthy: false, detail: "\(error)")
+                health.set("device:\(config.devices[device].name)", healthy: false, detail: "\(error)", critical: false)
                 await perform(machine.withLock { $0.deviceFailed(device: device, now: now) }, spool: spool)
             case .written(let device, let metric, let value):
                 await perform(machine.withLock { $0.written(device: device, metric: metric, value: value, now: now) },

@@ -4,7 +4,7 @@ import Logging
 import Metrics
 import ServiceLifecycle
 
-/// The HTTP server every service runs: `GET /health` (JSON, 200 or 503) and `GET /metrics` (Prometheus text).
+/// The HTTP server every service runs: `GET /health` (JSON: 200 `ok` or `degraded`, 503 `unhealthy`) and `GET /metrics` (Prometheus text).
 /// Services with a REST API add their routes to the same router through `configure`.
 public enum ObservabilityServer {
     /// Builds the router with `/health` and `/metrics`.
@@ -18,11 +18,14 @@ public enum ObservabilityServer {
             .record(1)
         router.get("/health") { _, _ -> Response in
             let checks = health.snapshot
-            let healthy = checks.values.allSatisfy(\.healthy)
+            let healthy = health.isHealthy
+            let status = !healthy ? "unhealthy" : checks.values.allSatisfy(\.healthy) ? "ok" : "degraded"
             let body = HealthBody(
-                status: healthy ? "ok" : "unhealthy", service: config.service, instance: config.instance,
+                status: status, service: config.service, instance: config.instance,
                 version: version, uptimeSeconds: Int(Date().timeIntervalSince(started)),
-                checks: checks.mapValues { HealthBody.Check(healthy: $0.healthy, detail: $0.detail) })
+                checks: checks.mapValues {
+                    HealthBody.Check(healthy: $0.healthy, detail: $0.detail, critical: $0.critical ? nil : false)
+                })
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let data = (try? encoder.encode(body)) ?? Data("{\"status\":\"unhealthy\"}".utf8)
@@ -59,6 +62,8 @@ struct HealthBody: Encodable {
     struct Check: Encodable {
         let healthy: Bool
         let detail: String
+        /// Written only as `false`, for checks that do not decide the status code.
+        let critical: Bool?
     }
 
     let status: String

@@ -61,6 +61,18 @@ struct ObservabilityServerTests {
         }
     }
 
+    @Test func aFailingNonCriticalCheckDegradesButStays200() async throws {
+        let health = HealthChecks()
+        health.set("mqtt", healthy: true)
+        health.set("device:press-3", healthy: false, detail: "timeout", critical: false)
+        try await withServer(health: health) { port in
+            let response = try await get(port, "/health")
+            #expect(response.status == 200)
+            #expect(response.body.contains(#""status":"degraded""#))
+            #expect(response.body.contains(#""device:press-3":{"critical":false,"detail":"timeout","healthy":false}"#))
+        }
+    }
+
     @Test func metricsServesPrometheusTextIncludingServiceCounters() async throws {
         _ = Observability.registry  // a counter made before the bootstrap would count into the void
         Counter(label: "observability_test_events_total").increment(by: 3)
