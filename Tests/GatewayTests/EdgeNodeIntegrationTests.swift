@@ -39,7 +39,7 @@ import TestSupport
         #expect(temperature.datatype == .double && temperature.value == .double(21.5))
         #expect(temperature.properties?.engineeringUnit == "°C")
         #expect(temperature.properties?.quality == .good)
-        #expect(temperature.properties?["assetPath"]?.value == .string("acme/dresden/body-shop/line-1/machine-1"))
+        #expect(temperature.properties?["asset"]?.value == .string("acme/dresden/body-shop/line-1/machine-1"))
         #expect(dbirth.payload.metrics.first { $0.name == "count" }?.value == .uint32(0x0001_0002))
         let aliases = (nbirth.payload.metrics + dbirth.payload.metrics).compactMap(\.alias)
         #expect(Set(aliases).count == aliases.count)

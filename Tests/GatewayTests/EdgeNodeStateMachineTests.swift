@@ -60,7 +60,7 @@ import Testing
         #expect(temperature.datatype == .double && temperature.value == .double(20))
         #expect(temperature.properties?.engineeringUnit == "°C")
         #expect(temperature.properties?.quality == .good)
-        #expect(temperature.properties?["assetPath"]?.value == .string("acme/dresden/body-shop/line-1/press-1"))
+        #expect(temperature.properties?["asset"]?.value == .string("acme/dresden/body-shop/line-1/press-1"))
         // Aliases are unique across the node and its devices.
         let aliases = nbirth.metrics.compactMap(\.alias) + dbirth.metrics.compactMap(\.alias)
         #expect(Set(aliases).count == aliases.count)

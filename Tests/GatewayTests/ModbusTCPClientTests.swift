@@ -49,7 +49,7 @@ import Testing
         let start = clock.now
         await #expect(throws: ModbusError.self) { try await client.send(.readHoldingRegisters(address: 0, count: 1), unit: 1) }
         // It gave up rather than hung; the bound is loose because a loaded CI machine is slow, not wrong.
-        #expect(clock.now - start < .seconds(5))
+        #expect(clock.now - start < .seconds(10))
         device.silent.withLock { $0 = false }
         #expect(try await client.send(.readHoldingRegisters(address: 0, count: 1), unit: 1) == .readHoldingRegisters([0]))
         await server.close()

@@ -147,7 +147,7 @@ struct EdgeNodeStateMachine: Sendable {
         let metrics = device.metrics.enumerated().map { position, model in
             var properties = PropertySet()
             if let unit = model.unit { properties.engineeringUnit = unit }
-            if let path = device.assetPath { properties["assetPath"] = PropertyValue(.string(path)) }
+            if let path = device.assetPath { properties["asset"] = PropertyValue(.string(path)) }
             let value = state.current[position]
             properties.quality = value == nil ? .bad : .good
             let time = state.currentTime[position] == 0 ? now : state.currentTime[position]
