@@ -62,7 +62,8 @@ done
 cat <<TEXT
 
 Shopfloor test plant is running.
-  Dashboard and API   http://localhost:$api_port/
+  API                 http://localhost:$api_port/health   (the dashboard lands with the api issue)
+  Live values         mosquitto_sub -p $mqtt_port -v -t 'uns/v1/acme/#'
   MQTT broker         mqtt://localhost:$mqtt_port   (watch: mosquitto_sub -p $mqtt_port -v -t 'uns/v1/#' -t 'spBv1.0/#')
   Health              http://localhost:{9103,9101,9102,9104,$api_port}/health  (simulate, gateway, stream, rag-index, api)
   Metrics             the same ports, /metrics
