@@ -107,6 +107,7 @@ TEXT
     echo "# Operators (and the tests): everything, for rebirth requests, fault injection, debugging."
     echo "user admin"
     echo "topic readwrite #"
+    echo 'topic read $SYS/#'
 }
 
 if [ "${1:-}" = "--acl" ]; then acl; exit 0; fi

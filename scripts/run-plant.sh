@@ -1,74 +1,187 @@
 #!/usr/bin/env bash
-# `make run`: a whole test plant on this machine. Starts mosquitto (deploy/mosquitto/mosquitto.conf) and the
-# five services with their embedded defaults, prints where to look, and stops everything it started on
-# Ctrl-C or SIGTERM. State (broker persistence, SQLite stores, logs) lives in .run/.
+# `make run`: a whole test plant on this machine. Writes a secured broker configuration
+# (scripts/broker-config.sh: one account per service, an ACL, a read-only `viewer`), starts mosquitto and the
+# five services, waits until every /health answers, prints where to look, and stops everything it started on
+# Ctrl-C, SIGTERM, or when any of them dies. Nothing is left running.
 #
-# Environment: MQTT_PORT (default 1883), API_PORT (default 8080).
+#   scripts/run-plant.sh            build (CONFIG, default release) and run
+#   scripts/run-plant.sh BIN_DIR    run executables already built in BIN_DIR (CI: the debug build)
+#
+# Environment:
+#   SHOPFLOOR_DATA  folder of everything the plant writes (default .run): broker/ (configuration, passwords,
+#                   persistence), stream.db + stream.journal, api.db, rag.db, gateway-spool.sqlite, logs/,
+#                   pids (one "name pid" line per process while running)
+#   MQTT_PORT 1883, API_PORT 8080, GATEWAY_PORT 9101, STREAM_PORT 9102, SIMULATE_PORT 9103, RAG_PORT 9104
+#   MQTTS_PORT      also open a TLS listener (certificates from `make certs` in TLS_DIR, default deploy/certs)
+#   HEALTH_TIMEOUT  seconds to wait for every /health (default 120; rag-index indexes docs/ at start)
+#   CONFIG          release (default) or debug, when building
+# simulate serves the default plant's Modbus devices on 127.0.0.1:5020…5029 (deploy/gateway/default.yaml).
 set -euo pipefail
 
-bin=${1:?usage: run-plant.sh BIN_DIR}
-state=${RUN_DIR:-.run}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+if [ $# -ge 1 ]; then
+    bin=$(cd "$1" && pwd)
+else
+    config=${CONFIG:-release}
+    echo "building ($config)…"
+    swift build -c "$config"
+    bin=$(swift build -c "$config" --show-bin-path)
+fi
+
+data=${SHOPFLOOR_DATA:-.run}
+mkdir -p "$data/logs"
+data=$(cd "$data" && pwd)
+logs=$data/logs
 mqtt_port=${MQTT_PORT:-1883}
 api_port=${API_PORT:-8080}
-mkdir -p "$state/logs" "$state/mosquitto"
+gateway_port=${GATEWAY_PORT:-9101}
+stream_port=${STREAM_PORT:-9102}
+simulate_port=${SIMULATE_PORT:-9103}
+rag_port=${RAG_PORT:-9104}
+health_timeout=${HEALTH_TIMEOUT:-120}
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-pids=()
-stop_all() {
-    trap - INT TERM EXIT
-    echo
-    echo "stopping the plant…"
-    # Services first (they say goodbye on MQTT: NDEATH, STATE offline), the broker last.
-    for (( i=${#pids[@]}-1; i>=0; i-- )); do kill -TERM "${pids[$i]}" 2>/dev/null || true; wait "${pids[$i]}" 2>/dev/null || true; done
-    echo "stopped"
-    exit 0
-}
-trap stop_all INT TERM EXIT
-
-if listening "$mqtt_port"; then
-    echo "a broker already listens on 127.0.0.1:$mqtt_port: using it (set MQTT_PORT to start our own elsewhere)"
-else
-    {
-        grep -vE '^(listener|persistence)' deploy/mosquitto/mosquitto.conf
-        echo "listener $mqtt_port"
-        echo "persistence true"
-        echo "persistence_location $PWD/$state/mosquitto/"
-        [ "$(id -u)" = 0 ] && echo "user root"
-    } > "$state/mosquitto/mosquitto.conf"
-    mosquitto -c "$state/mosquitto/mosquitto.conf" > "$state/logs/mosquitto.log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 1 100); do listening "$mqtt_port" && break; sleep 0.1; done
-    listening "$mqtt_port" || { cat "$state/logs/mosquitto.log"; exit 1; }
+for executable in mosquitto curl; do
+    command -v "$executable" > /dev/null || { echo "run-plant: $executable is missing; run make setup" >&2; exit 1; }
+done
+for service in simulate gateway stream api rag-index; do
+    [ -x "$bin/$service" ] || { echo "run-plant: no $bin/$service; build first (swift build)" >&2; exit 1; }
+done
+busy=()
+for port in "$mqtt_port" "$api_port" "$gateway_port" "$stream_port" "$simulate_port" "$rag_port" $(seq 5020 5029); do
+    listening "$port" && busy+=("$port")
+done
+if [ ${#busy[@]} -gt 0 ]; then
+    echo "run-plant: something already listens on 127.0.0.1 port(s) ${busy[*]}; stop it or choose other ports" >&2
+    echo "  (MQTT_PORT, API_PORT, GATEWAY_PORT, STREAM_PORT, SIMULATE_PORT, RAG_PORT; 5020-5029 are the plant's Modbus)" >&2
+    exit 1
 fi
 
-export MQTT_URL="mqtt://127.0.0.1:$mqtt_port"
-start() { # name http-port [args…]
-    local name=$1 port=$2
-    shift 2
-    HTTP_PORT=$port "$bin/$name" "$@" > "$state/logs/$name.log" 2>&1 &
-    pids+=($!)
+names=()
+pids=()
+: > "$data/pids"
+stopping=0
+stop_all() { # exit status
+    local status=$1
+    trap - INT TERM EXIT
+    stopping=1
+    echo
+    echo "stopping the plant…"
+    # Services first, in reverse start order, so each says goodbye on MQTT (NDEATH, STATE offline), the
+    # broker last. A service that has not exited 15 s after SIGTERM is killed.
+    for (( i=${#pids[@]}-1; i>=0; i-- )); do
+        local pid=${pids[$i]}
+        kill -TERM "$pid" 2>/dev/null || continue
+        for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "  ${names[$i]} did not stop within 15 s: killed (log: $logs/${names[$i]}.log)"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -f "$data/pids"
+    echo "stopped"
+    exit "$status"
 }
-start simulate 9103
-start gateway 9101 --config deploy/gateway/default.yaml
-start stream 9102 --store "sqlite:$state/stream.db" --journal "$state/stream.journal"
-start rag-index 9104
-start api "$api_port"
+trap 'stop_all 130' INT
+trap 'stop_all 143' TERM
+trap 'stop_all $?' EXIT
 
-for port in 9103 9101 9102 9104 "$api_port"; do
-    for _ in $(seq 1 100); do listening "$port" && break; sleep 0.1; done
+# start NAME [ENV=VALUE…] -- COMMAND…: in the data folder (so relative paths such as the gateway's spool land
+# there), output in logs/NAME.log. Credentials travel in the environment (MQTT_URL), never in argv: `ps` shows
+# argv to every user of the machine.
+start() {
+    local name=$1
+    shift
+    local env=()
+    while [ "$1" != "--" ]; do env+=("$1"); shift; done
+    shift
+    (cd "$data" && exec env "${env[@]}" "$@") > "$logs/$name.log" 2>&1 &
+    names+=("$name")
+    pids+=($!)
+    echo "$name $!" >> "$data/pids"
+}
+
+# Fails (with the log's tail) if the last started process is gone.
+alive() { # index
+    kill -0 "${pids[$1]}" 2>/dev/null && return 0
+    echo "run-plant: ${names[$1]} exited during start; its log, $logs/${names[$1]}.log, ends with:" >&2
+    tail -n 20 "$logs/${names[$1]}.log" >&2
+    return 1
+}
+
+# --- the broker, with one account per service
+broker_env=(MQTT_PORT="$mqtt_port" MQTT_BIND=127.0.0.1 BROKER_DATA="$data/broker/data")
+if [ -n "${MQTTS_PORT:-}" ]; then broker_env+=(MQTTS_PORT="$MQTTS_PORT" TLS_DIR="$(cd "${TLS_DIR:-deploy/certs}" && pwd)"); fi
+env "${broker_env[@]}" scripts/broker-config.sh "$data/broker" > /dev/null
+# shellcheck disable=SC1091
+source "$data/broker/credentials.env"
+start mosquitto -- mosquitto -c "$data/broker/mosquitto.conf"
+for _ in $(seq 1 100); do listening "$mqtt_port" && break; alive 0 || exit 1; sleep 0.1; done
+listening "$mqtt_port" || { echo "run-plant: mosquitto does not listen on $mqtt_port; log: $logs/mosquitto.log" >&2; exit 1; }
+
+url() { echo "mqtt://$1:$2@127.0.0.1:$mqtt_port"; }
+
+# Options a service has in this build: api and rag-index gain theirs with their issues.
+has_option() { "$bin/$1" --help 2>&1 | grep -q -- "$2"; }
+
+# --- the services, in dependency order: the plant, its edge, the host, then the readers
+start simulate MQTT_URL="$(url simulate "$MQTT_PASSWORD_SIMULATE")" HTTP_PORT="$simulate_port" INSTANCE=simulate-1 \
+    -- "$bin/simulate" --plant "$repo/deploy/plants/default.yaml"
+start gateway MQTT_URL="$(url gateway "$MQTT_PASSWORD_GATEWAY")" HTTP_PORT="$gateway_port" INSTANCE=gateway-1 \
+    -- "$bin/gateway" --config "$repo/deploy/gateway/default.yaml"
+start stream MQTT_URL="$(url stream "$MQTT_PASSWORD_STREAM")" HTTP_PORT="$stream_port" INSTANCE=stream-1 \
+    -- "$bin/stream" --store "sqlite:$data/stream.db" --journal "$data/stream.journal" --role primary
+api_args=()
+has_option api --store && api_args+=(--store "sqlite:$data/api.db")
+start api MQTT_URL="$(url api "$MQTT_PASSWORD_API")" HTTP_PORT="$api_port" INSTANCE=api-1 \
+    -- "$bin/api" "${api_args[@]}"
+rag_args=()
+has_option rag-index --index && rag_args+=(--index "$data/rag.db")
+has_option rag-index --docs && rag_args+=(--docs "$repo/docs")
+start rag-index MQTT_URL="$(url rag-index "$MQTT_PASSWORD_RAG_INDEX")" HTTP_PORT="$rag_port" INSTANCE=rag-index-1 \
+    -- "$bin/rag-index" "${rag_args[@]}"
+
+# --- healthy? /health answers 200 for ok and degraded (a field device down), 503 while a critical check fails.
+ports=("" "$simulate_port" "$gateway_port" "$stream_port" "$api_port" "$rag_port")
+deadline=$(( SECONDS + health_timeout ))
+for i in 1 2 3 4 5; do
+    until curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:${ports[$i]}/health" 2>/dev/null; do
+        alive "$i" || exit 1
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "run-plant: ${names[$i]} not healthy after ${health_timeout} s at http://127.0.0.1:${ports[$i]}/health" >&2
+            echo "  its log: $logs/${names[$i]}.log (last lines below); raise HEALTH_TIMEOUT if it is only slow" >&2
+            curl -sS --max-time 2 "http://127.0.0.1:${ports[$i]}/health" >&2 2>&1 || true
+            tail -n 20 "$logs/${names[$i]}.log" >&2
+            exit 1
+        fi
+        sleep 0.2
+    done
 done
 
 cat <<TEXT
 
-Shopfloor test plant is running.
-  API                 http://localhost:$api_port/health   (the dashboard lands with the api issue)
-  Live values         mosquitto_sub -p $mqtt_port -v -t 'uns/v1/acme/#'
-  MQTT broker         mqtt://localhost:$mqtt_port   (watch: mosquitto_sub -p $mqtt_port -v -t 'uns/v1/#' -t 'spBv1.0/#')
-  Health              http://localhost:{9103,9101,9102,9104,$api_port}/health  (simulate, gateway, stream, rag-index, api)
-  Metrics             the same ports, /metrics
-  Logs                $state/logs/
+Shopfloor test plant is running (data in $data).
+  Dashboard      http://127.0.0.1:$api_port/
+  Watch the UNS  mosquitto_sub -h 127.0.0.1 -p $mqtt_port -u viewer -P $MQTT_PASSWORD_VIEWER -v -t 'uns/v1/#'
+  Broker         mqtt://127.0.0.1:$mqtt_port; accounts and passwords in $data/broker/credentials.env
+  Health         http://127.0.0.1:{$simulate_port,$gateway_port,$stream_port,$api_port,$rag_port}/health  (simulate, gateway, stream, api, rag-index)
+  Metrics        the same ports, /metrics
+  Logs           $logs/
 Press Ctrl-C to stop.
 TEXT
-wait -n "${pids[@]}" || true
-echo "a process exited; see $state/logs/"
+
+# Any process ending on its own ends the plant: a half-running plant would only mislead.
+set +e
+wait -n "${pids[@]}"
+status=$?
+[ "$stopping" = 1 ] && exit 0
+for i in "${!pids[@]}"; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+        echo "run-plant: ${names[$i]} exited (status $status); its log: $logs/${names[$i]}.log" >&2
+    fi
+done
+stop_all 1
