@@ -151,6 +151,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
     # The plant-sized queues and persistence settings; listeners and authentication come below.
     grep -vE '^(listener|allow_anonymous|persistence_location|password_file|acl_file)' "$here/deploy/mosquitto/mosquitto.conf"
     echo "persistence_location $data/"
+    # Sparkplug DATA is QoS 0. Without this, a persistent session (stream's ingest) gets nothing queued while
+    # stream restarts; with it, the broker keeps those messages up to max_queued_messages.
+    echo "queue_qos0_messages true"
     echo "per_listener_settings false"
     echo "allow_anonymous false"
     echo "password_file $dir/passwd"

@@ -58,7 +58,7 @@ struct KubernetesTests {
         }
     }
 
-    @Test("images and HTTP ports are those of compose.yaml; /health probes on that port")
+    @Test("images and HTTP ports are those of compose.yaml; readiness on /health, liveness on the port")
     func consistentWithCompose() async throws {
         let objects = try await KustomizeOutput.objects()
         let compose = try ComposeFile.services(try await ComposeFile.resolved())
@@ -72,9 +72,12 @@ struct KubernetesTests {
             let composePort = (composeService["environment"] as? [String: Any])?["HTTP_PORT"] as? String
             #expect(http.map(String.init) == composePort, "\(workload) port \(http ?? 0) vs compose \(composePort ?? "")")
             #expect(KustomizeOutput.environment(container)["HTTP_PORT"]?["value"] as? String == composePort)
-            for probe in ["startupProbe", "readinessProbe", "livenessProbe"] {
-                let get = (container[probe] as? [String: Any])?["httpGet"] as? [String: Any]
-                #expect(get?["path"] as? String == "/health" && get?["port"] as? String == "http", "\(workload) \(probe)")
+            let ready = (container["readinessProbe"] as? [String: Any])?["httpGet"] as? [String: Any]
+            #expect(ready?["path"] as? String == "/health" && ready?["port"] as? String == "http", "\(workload) readiness")
+            // Liveness must not follow the broker's or the database's health, or an outage restarts every pod.
+            for probe in ["startupProbe", "livenessProbe"] {
+                let socket = (container[probe] as? [String: Any])?["tcpSocket"] as? [String: Any]
+                #expect(socket?["port"] as? String == "http", "\(workload) \(probe)")
             }
             let url = KustomizeOutput.environment(container)["MQTT_URL"]?["value"] as? String ?? ""
             let account = (deployment["metadata"] as? [String: Any]).flatMap { ($0["labels"] as? [String: Any])?["app.kubernetes.io/component"] as? String } ?? "?"
