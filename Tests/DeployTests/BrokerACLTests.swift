@@ -139,6 +139,34 @@ struct BrokerACLTests {
         #expect(right.status == 0, "\(right.error)")
     }
 
+    @Test("TLS listener: certificates from scripts/certs.sh, the same accounts; no plain MQTT on it")
+    func tlsListener() async throws {
+        let broker = try await SecuredBroker.start(tls: true)
+        do {
+            let everything = try await broker.subscribe(as: "admin", to: ["#"], probeTopic: "test/probe")
+            let ca = broker.folder.appendingPathComponent("certs/ca.crt").path
+            let secured = try await broker.publishOverTLS(as: "stream", caFile: ca, topic: "uns/v1/acme/dresden/value/power",
+                                                          payload: "over-tls")
+            let byAddress = try await broker.publishOverTLS(as: "stream", host: "127.0.0.1", caFile: ca,
+                                                            topic: "uns/v1/acme/dresden/value/power", payload: "by-address")
+            let plain = try await broker.publishOverTLS(as: "stream", caFile: nil, topic: "uns/v1/acme/dresden/value/power",
+                                                        payload: "plain-on-tls")
+            let outside = try await broker.publishOverTLS(as: "stream", caFile: ca, topic: "uns/v1/acme/dresden/event/workorder.created",
+                                                          payload: "outside-over-tls")
+            try await broker.drain(everything, markerTopic: "test/marker")
+            #expect(secured.status == 0, "\(secured.error)")
+            #expect(byAddress.status == 0, "the server certificate covers 127.0.0.1: \(byAddress.error)")
+            #expect(plain.status != 0, "plain MQTT accepted on the TLS port")
+            #expect(everything.output.contains("over-tls") && everything.output.contains("by-address"))
+            #expect(!everything.output.contains("plain-on-tls") && !everything.output.contains("outside-over-tls"))
+            await everything.stop()
+        } catch {
+            await broker.stop()
+            throw error
+        }
+        await broker.stop()
+    }
+
     @Test("the committed deploy/mosquitto/acl is what broker-config.sh generates for the default plant")
     func committedACLIsCurrent() async throws {
         let generated = try await ChildProcess.run([Repository.path("scripts/broker-config.sh"), "--acl"])
