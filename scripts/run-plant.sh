@@ -26,7 +26,8 @@ if [ $# -ge 1 ]; then
 else
     config=${CONFIG:-release}
     echo "building ($config)…"
-    swift build -c "$config"
+    # Only the five products: a plain `swift build` would also build the benchmarks and tools.
+    for product in simulate gateway stream api rag-index; do swift build -c "$config" --product "$product"; done
     bin=$(swift build -c "$config" --show-bin-path)
 fi
 
