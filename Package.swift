@@ -171,5 +171,8 @@ let package = Package(
         ], swiftSettings: strict),
         // Starts the built executables as a user would: --help, /health, /metrics, SIGTERM.
         .testTarget(name: "ExecutableTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strict),
+        // compose.yaml, deploy/k8s, the broker ACL and the scripts, checked with docker-compose, kubectl, nginx and
+        // a real mosquitto started by the tests.
+        .testTarget(name: "DeployTests", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
     ]
 )

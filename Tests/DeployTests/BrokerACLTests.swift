@@ -169,7 +169,7 @@ struct BrokerACLTests {
 
     @Test("the committed deploy/mosquitto/acl is what broker-config.sh generates for the default plant")
     func committedACLIsCurrent() async throws {
-        let generated = try await ChildProcess.run([Repository.path("scripts/broker-config.sh"), "--acl"])
+        let generated = try await ChildProcess.run([Repository.path("scripts/broker-config.sh"), "--acl"], inherit: false)
         let committed = try String(contentsOfFile: Repository.path("deploy/mosquitto/acl"), encoding: .utf8)
         #expect(generated.status == 0)
         #expect(generated.output == committed, "regenerate: scripts/broker-config.sh --acl > deploy/mosquitto/acl")

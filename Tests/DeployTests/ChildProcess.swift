@@ -32,8 +32,11 @@ final class ChildProcess: Sendable {
     private let outputURL: URL
     private let errorURL: URL
 
-    /// Starts `arguments[0]` with the rest as its arguments, in `directory` (default: the checkout).
-    init(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws {
+    /// Starts `arguments[0]` with the rest as its arguments, in `directory` (default: the checkout). With
+    /// `inherit` false the child sees only PATH, HOME and `environment`, so the test harness's own variables
+    /// (MQTT_HOST, …) cannot change what compose or a script resolves.
+    init(_ arguments: [String], environment: [String: String] = [:], inherit: Bool = true,
+         directory: String? = nil) throws {
         name = arguments.first ?? "?"
         let logs = FileManager.default.temporaryDirectory
         let id = UUID().uuidString.prefix(8)
@@ -44,7 +47,9 @@ final class ChildProcess: Sendable {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let parent = ProcessInfo.processInfo.environment
+        let base = inherit ? parent : parent.filter { $0.key == "PATH" || $0.key == "HOME" }
+        process.environment = base.merging(environment) { $1 }
         process.currentDirectoryURL = URL(fileURLWithPath: directory ?? Repository.root.path)
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = try FileHandle(forWritingTo: outputURL)
@@ -78,9 +83,10 @@ final class ChildProcess: Sendable {
     }
 
     /// Runs a command to its end: (status, stdout, stderr).
-    static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
+    static func run(_ arguments: [String], environment: [String: String] = [:], inherit: Bool = true,
+                    directory: String? = nil,
                     timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String, error: String) {
-        let child = try ChildProcess(arguments, environment: environment, directory: directory)
+        let child = try ChildProcess(arguments, environment: environment, inherit: inherit, directory: directory)
         let status = try await child.waitForExit(timeout: timeout)
         return (status, child.output, child.errorOutput)
     }

@@ -20,7 +20,7 @@ enum ComposeFile {
     static func resolved() async throws -> [String: Any] {
         let result = try await ChildProcess.run(
             ["docker-compose", "--profile", "emqx", "--profile", "certbot", "-f", Repository.path("compose.yaml"), "config"],
-            environment: secrets)
+            environment: secrets, inherit: false)
         guard result.status == 0 else {
             throw DeployTestFailure("docker-compose config failed (\(result.status)): \(result.error)")
         }
@@ -119,7 +119,7 @@ struct ComposeTests {
         var environment = ComposeFile.secrets
         environment["MQTT_PASSWORD_GATEWAY"] = ""
         let result = try await ChildProcess.run(["docker-compose", "-f", Repository.path("compose.yaml"), "config"],
-                                                environment: environment)
+                                                environment: environment, inherit: false)
         #expect(result.status != 0)
         #expect(result.error.contains("scripts/compose-env.sh"), "\(result.error)")
     }

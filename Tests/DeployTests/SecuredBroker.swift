@@ -35,7 +35,7 @@ final class SecuredBroker: Sendable {
             environment["TLS_DIR"] = certificates
         }
         let generate = try await ChildProcess.run(
-            [Repository.path("scripts/broker-config.sh"), folder.path], environment: environment)
+            [Repository.path("scripts/broker-config.sh"), folder.path], environment: environment, inherit: false)
         guard generate.status == 0 else {
             throw DeployTestFailure("broker-config.sh failed (\(generate.status)): \(generate.error)")
         }
