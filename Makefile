@@ -3,7 +3,10 @@ SHELL := /bin/bash
 SWIFT ?= swift
 CONFIG ?= debug
 
-.PHONY: setup build test run bench fuzz generate schemas format clean
+.PHONY: setup build test run certs bench fuzz generate schemas format clean
+
+# make run builds release; make test reuses its debug build for the plant smoke test
+RUN_CONFIG ?= release
 
 ## setup: install the Debian packages (mosquitto, PostgreSQL 15, libpq, sqlite3, protobuf-c, pkg-config)
 setup:
@@ -20,11 +23,15 @@ test: setup
 	trap 'scripts/test-deps.sh stop '"$$deps"'' EXIT; \
 	scripts/test-deps.sh start "$$deps" && source "$$deps/env" && \
 	$(SWIFT) test --skip-build
+	scripts/smoke-run.sh "$$($(SWIFT) build --show-bin-path)"
 
-## run: start a test plant on this machine (local mosquitto, SQLite stores); Ctrl-C stops it
+## run: start a test plant on this machine (secured local mosquitto, SQLite stores); Ctrl-C stops it
 run: setup
-	$(SWIFT) build -c $(CONFIG)
-	@scripts/run-plant.sh "$$($(SWIFT) build -c $(CONFIG) --show-bin-path)"
+	@CONFIG=$(RUN_CONFIG) scripts/run-plant.sh
+
+## certs: a local CA and certificates for the broker's TLS listener and nginx (deploy/certs)
+certs:
+	@scripts/certs.sh
 
 ## bench: benchmarks, each next to its reference in the same run (see docs/benchmarks.md)
 bench: setup

@@ -9,7 +9,8 @@ packages=(
     libpq-dev postgresql-15                        # PostgreSQL client library; a real server for tests
     libsqlite3-dev sqlite3                         # embedded stores
     libprotobuf-c-dev protobuf-c-compiler          # Sparkplug payload codec; `make generate`
-    curl
+    curl openssl                                   # health checks; the local CA of `make certs`
+    nginx docker-compose                           # deploy tests: `nginx -t`, `docker-compose config`
     python3 python3-pip                            # pymodbus for the Modbus conformance tests
 )
 
