@@ -277,7 +277,8 @@ public struct HostStateMachine: Sendable {
     }
 
     private mutating func data(_ id: EdgeNodeID, _ device: String?, _ payload: Payload, _ now: UInt64) -> [HostAction] {
-        let what = device.map { "DDATA of \(id)/\($0)" } ?? "NDATA of \(id)"
+        // Only for the rare reject: building it for every message cost an allocation per DATA.
+        var what: String { device.map { "DDATA of \(id)/\($0)" } ?? "NDATA of \(id)" }
         guard var node = nodes[id], node.born else {
             return [.reject("\(what) before the node's NBIRTH")] + rebirth(id, .dataBeforeBirth, now)
         }
