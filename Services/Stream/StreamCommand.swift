@@ -37,8 +37,10 @@ struct StreamCommand: ShopfloorCommand {
     var sessionExpiry: String?
     @Option(name: .customLong("groups"), help: "comma-separated Sparkplug group ids to host (STREAM_GROUPS; default all)")
     var groups: String?
-    @Option(name: .customLong("retention-days"), help: "delete samples older than this many days, hourly (STREAM_RETENTION_DAYS; default 0 = keep)")
-    var retentionDays: String?
+    @Option(name: .customLong("retention"), help: "keep raw samples this long, e.g. 30d, 12h (STREAM_RETENTION; default 0 = keep)")
+    var retention: String?
+    @Option(name: .customLong("rollup-retention"), help: "keep 1m/1h rollups this long, e.g. 730d (STREAM_ROLLUP_RETENTION; default 0 = keep)")
+    var rollupRetention: String?
     @Option(name: .customLong("alarm-rules"), help: "JSON file of threshold alarm rules (STREAM_ALARM_RULES; default none)")
     var alarmRules: String?
 
@@ -46,7 +48,8 @@ struct StreamCommand: ShopfloorCommand {
         let flags = StreamFlags(store: store, hostID: hostID, role: role, journal: journal, batchSize: batchSize,
                                 batchIntervalMS: batchIntervalMS, reorderTimeoutMS: reorderTimeoutMS,
                                 rebirthIntervalMS: rebirthIntervalMS, sessionExpiry: sessionExpiry,
-                                groups: groups, retentionDays: retentionDays, alarmRules: alarmRules)
+                                groups: groups, retention: retention, rollupRetention: rollupRetention,
+                                alarmRules: alarmRules)
         let stream = try StreamConfig(flags: flags, environment: ProcessInfo.processInfo.environment)
         return [StreamHost(config: stream, runtime: config, health: health, logger: logger)]
     }

@@ -26,16 +26,34 @@ struct StreamConfigTests {
         #expect(!config.hostConfiguration.isPrimary)
     }
 
-    @Test("subscriptions: the primary takes everything, workers share DATA and see every BIRTH/DEATH")
+    @Test("retention ages: flag, then environment, then keep forever")
+    func retention() throws {
+        let config = try StreamConfig(flags: StreamFlags(retention: "12h"),
+                                      environment: ["STREAM_RETENTION": "1d", "STREAM_ROLLUP_RETENTION": "730d"])
+        #expect(config.retentionMS == 12 * 3_600_000)
+        #expect(config.rollupRetentionMS == 730 * 86_400_000)
+        let defaults = try StreamConfig(flags: StreamFlags(), environment: [:])
+        #expect(defaults.retentionMS == 0 && defaults.rollupRetentionMS == 0)
+        #expect(throws: ConfigError.self) {
+            _ = try StreamConfig(flags: StreamFlags(retention: "99999999999999999999d"), environment: [:])
+        }
+    }
+
+    @Test("subscriptions: every instance shares DATA and sees every BIRTH/DEATH; the primary also watches all for seq")
     func subscriptions() async throws {
-        func filters(_ flags: StreamFlags) throws -> [String] {
+        func host(_ flags: StreamFlags) throws -> StreamHost {
             let runtime = try RuntimeConfig(service: "stream", options: try RuntimeOptions.parse([]),
                                             environment: ["INSTANCE": "t"], defaultHTTPPort: 0)
             return StreamHost(config: try StreamConfig(flags: flags, environment: [:]), runtime: runtime,
-                              health: HealthChecks(), logger: Logger(label: "t")).ingestFilters
+                              health: HealthChecks(), logger: Logger(label: "t"))
         }
-        #expect(try filters(StreamFlags()) == ["spBv1.0/#"])
-        #expect(try filters(StreamFlags(groups: "a,b")) == ["spBv1.0/a/#", "spBv1.0/b/#"])
+        func filters(_ flags: StreamFlags) throws -> [String] { try host(flags).ingestFilters }
+        #expect(try host(StreamFlags()).sequenceFilters == ["spBv1.0/#"])
+        #expect(try host(StreamFlags(groups: "a,b")).sequenceFilters == ["spBv1.0/a/#", "spBv1.0/b/#"])
+        #expect(try filters(StreamFlags()) == [
+            "$share/stream/spBv1.0/+/NDATA/#", "$share/stream/spBv1.0/+/DDATA/#", "spBv1.0/+/NBIRTH/#",
+            "spBv1.0/+/NDEATH/#", "spBv1.0/+/DBIRTH/#", "spBv1.0/+/DDEATH/#",
+        ])
         #expect(try filters(StreamFlags(role: "worker", groups: "a")) == [
             "$share/stream/spBv1.0/a/NDATA/#", "$share/stream/spBv1.0/a/DDATA/#", "spBv1.0/a/NBIRTH/#",
             "spBv1.0/a/NDEATH/#", "spBv1.0/a/DBIRTH/#", "spBv1.0/a/DDEATH/#",
@@ -87,7 +105,9 @@ struct StreamConfigTests {
         (StreamFlags(batchSize: "0"), "--batch-size / STREAM_BATCH_SIZE"),
         (StreamFlags(reorderTimeoutMS: "soon"), "--reorder-timeout-ms / STREAM_REORDER_TIMEOUT_MS"),
         (StreamFlags(groups: "plant-1, line/2"), "--groups / STREAM_GROUPS"),
-        (StreamFlags(retentionDays: "-1"), "--retention-days / STREAM_RETENTION_DAYS"),
+        (StreamFlags(retention: "-1d"), "--retention / STREAM_RETENTION"),
+        (StreamFlags(retention: "30"), "--retention / STREAM_RETENTION"),
+        (StreamFlags(retention: "30d", rollupRetention: "7d"), "--rollup-retention / STREAM_ROLLUP_RETENTION"),
     ])
     func badValues(flags: StreamFlags, key: String) {
         #expect {

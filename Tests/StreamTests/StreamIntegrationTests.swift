@@ -151,6 +151,10 @@ struct StreamIntegrationTests {
             let letter = try #require(try await harness.store.deadLetters(limit: 1).first)
             #expect(letter.reason.contains("undecodable"))
             #expect(letter.payload == [0xff, 0x00, 0x13, 0x37])
+            // A topic under the namespace that is not Sparkplug reaches only the primary's seq subscription.
+            try await edge.publish(topic: "spBv1.0/\(harness.group)/BOGUS/edge", payload: [1, 2], qos: .atLeastOnce)
+            try await poll("dead letter for a non-Sparkplug topic") { try await harness.counts().deadLetters == 2 }
+            #expect(try await harness.store.deadLetters(limit: 1).first?.reason == "not a Sparkplug B 3.0 topic")
 
             try await harness.publish(edge, .ddata, device: "press", Self.ddata(seq: 6, timestamp: 2_002, temperature: 3))
             try await poll("a sample after the garbage") { try await harness.counts().samples == 6 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # stream's sustained ingest: DDATA (10 metrics each) drained from a broker backlog, decoded, journaled and
 # stored exactly once, next to bench/c-subscriber.c draining a backlog of the same count and payload size
-# (the raw limit of mosquitto on this machine). SQLite always; PostgreSQL when POSTGRES_URL is set.
+# (the raw limit of mosquitto on this machine), and next to a Python paho-mqtt consumer doing the same decode
+# and SQLite insert (bench/stream/python/python-bench.py, the typical peer stack; PYTHON_BENCH=0 skips it).
+# SQLite always; PostgreSQL when POSTGRES_URL is set.
 #
 #   bench/stream/stream-bench.sh [--write docs/benchmarks-stream.md]
 #   env: COUNT (default 50000), RUNS (3, the median is reported), PORT (18851),
@@ -25,6 +27,7 @@ cc -O2 -o "$WORK/c-subscriber" "$ROOT/bench/c-subscriber.c" -lmosquitto
 cc -O2 -o "$WORK/c-publisher" "$ROOT/bench/c-publisher.c" -lmosquitto
 (cd "$ROOT" && swift build -c release --product StreamIngest >/dev/null)
 BENCH="$(cd "$ROOT" && swift build -c release --show-bin-path)/StreamIngest"
+if [[ "${PYTHON_BENCH:-1}" != 0 ]]; then PYTHON="$("$ROOT/bench/stream/python/venv.sh")"; fi
 
 cat > "$WORK/mosquitto.conf" <<CONF
 listener $PORT 127.0.0.1
@@ -62,6 +65,10 @@ for run in $(seq "$RUNS"); do
         RATES[postgres]+="$(stream_once "$POSTGRES_URL" "bench_$$_$run") "
     fi
     RATES[c]+="$(c_once "$run") "
+    if [[ -n "${PYTHON:-}" ]]; then
+        RATES[python]+="$("$PYTHON" "$ROOT/bench/stream/python/python-bench.py" 127.0.0.1 "$PORT" "$COUNT" \
+            "$WORK/python-$run.db" | awk '{print $2}') "
+    fi
 done
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -77,7 +84,14 @@ if [[ -n "${POSTGRES_URL:-}" ]]; then
     REPORT+="
 | stream, PostgreSQL store (binary COPY + ON CONFLICT DO NOTHING) | $PG | $((PG * 10)) | $(ratio "$PG" "$C") |"
 fi
-echo "all runs: c=[${RATES[c]% }] sqlite=[${RATES[sqlite]% }] postgres=[${RATES[postgres]:-}]" >&2
+if [[ -n "${PYTHON:-}" ]]; then
+    PY="$(median "${RATES[python]}")"
+    REPORT+="
+| Python paho-mqtt consumer: protobuf decode + SQLite executemany (bench/stream/python/python-bench.py) | $PY | $((PY * 10)) | $(ratio "$PY" "$C") |
+
+stream (SQLite) / Python: $(ratio "$SQLITE" "$PY")×"
+fi
+echo "all runs: c=[${RATES[c]% }] sqlite=[${RATES[sqlite]% }] postgres=[${RATES[postgres]:-}] python=[${RATES[python]:-}]" >&2
 echo "$REPORT"
 if [[ -n "$WRITE" ]]; then
     cat > "$WRITE" <<DOC

@@ -42,14 +42,19 @@ public struct HostStateMachine: Sendable {
         public var reorderTimeout: UInt64
         /// Minimum time between two rebirth requests to the same node.
         public var rebirthInterval: UInt64
-        /// Track seq and request rebirths: the primary does; a worker, which sees only part of the DATA
-        /// through a shared subscription, must not.
+        /// Request rebirths: the primary does; a worker must not (spec: only the primary host does).
         public var isPrimary: Bool
+        /// Track seq from the messages `receive` sees. Off for a worker and for the primary's loader, which
+        /// see only their share of the DATA; the primary's `SequenceObserver` tracks seq instead, from an
+        /// unshared subscription, with `observeSequence`.
+        public var tracksSequence: Bool
 
-        public init(reorderTimeout: UInt64 = 2_000, rebirthInterval: UInt64 = 10_000, isPrimary: Bool = true) {
+        public init(reorderTimeout: UInt64 = 2_000, rebirthInterval: UInt64 = 10_000, isPrimary: Bool = true,
+                    tracksSequence: Bool? = nil) {
             self.reorderTimeout = reorderTimeout
             self.rebirthInterval = rebirthInterval
             self.isPrimary = isPrimary
+            self.tracksSequence = tracksSequence ?? isPrimary
         }
     }
 
@@ -108,6 +113,37 @@ public struct HostStateMachine: Sendable {
         var actions: [HostAction] = [.reject(reason)]
         actions += rebirth(id, .malformedPayload, now)
         return actions
+    }
+
+    /// Seq tracking alone, for a message whose payload was only scanned for its `seq` (no alias tables, no
+    /// samples): an NBIRTH restarts the node's seq, an NDEATH ends it, any other edge message is checked
+    /// against the reorder window. Returns `sequenceGap` actions; `tick` turns expired gaps into rebirths.
+    public mutating func observeSequence(_ verb: SparkplugTopic.Verb, node id: EdgeNodeID, seq: UInt64?,
+                                         now: UInt64) -> [HostAction] {
+        var node = nodes[id] ?? NodeState()
+        defer { nodes[id] = node }
+        switch verb {
+        case .nbirth:
+            // Sparkplug 3.0: an NBIRTH starts a new session, seq 0.
+            node.lastSeq = seq
+            node.missing = []
+            node.gapSince = nil
+            return []
+        case .ndeath:
+            node.lastSeq = nil
+            node.missing = []
+            node.gapSince = nil
+            return []
+        case .ncmd, .dcmd:
+            return []
+        case .dbirth, .ddeath, .ndata, .ddata:
+            return trackSequence(id, &node, seq, now, force: true)
+        }
+    }
+
+    /// A message on `node` that could not even be scanned: a rebirth request (rate-limited).
+    public mutating func observeMalformed(node id: EdgeNodeID, now: UInt64) -> [HostAction] {
+        rebirth(id, .malformedPayload, now)
     }
 
     /// Runs the reorder timers: every gap older than the reorder timeout becomes a rebirth request.
@@ -241,7 +277,8 @@ public struct HostStateMachine: Sendable {
     }
 
     private mutating func data(_ id: EdgeNodeID, _ device: String?, _ payload: Payload, _ now: UInt64) -> [HostAction] {
-        let what = device.map { "DDATA of \(id)/\($0)" } ?? "NDATA of \(id)"
+        // Only for the rare reject: building it for every message cost an allocation per DATA.
+        var what: String { device.map { "DDATA of \(id)/\($0)" } ?? "NDATA of \(id)" }
         guard var node = nodes[id], node.born else {
             return [.reject("\(what) before the node's NBIRTH")] + rebirth(id, .dataBeforeBirth, now)
         }
@@ -275,8 +312,8 @@ public struct HostStateMachine: Sendable {
     /// Spec item 21: a seq that does not follow the last one opens (or extends) a reorder window; the
     /// missing seqs may still arrive until it expires.
     private func trackSequence(_ id: EdgeNodeID, _ node: inout NodeState, _ seq: UInt64?,
-                               _ now: UInt64) -> [HostAction] {
-        guard configuration.isPrimary, let seq, seq <= 255 else { return [] }
+                               _ now: UInt64, force: Bool = false) -> [HostAction] {
+        guard force || configuration.tracksSequence, let seq, seq <= 255 else { return [] }
         guard let last = node.lastSeq else {
             node.lastSeq = seq
             return []

@@ -48,7 +48,43 @@ public final class SQLiteTimeSeriesStore: TimeSeriesStore {
                 received_at INTEGER NOT NULL
             );
             """),
+        // Rollups for Grafana and long-range history; `sum` keeps the average exact as batches add up.
+        // Existing samples are rolled up once here; from then on each write adds what it inserted.
+        Migration(version: 2, name: "rollups 1m and 1h", sql: """
+            CREATE TABLE samples_1m (
+                series_id INTEGER NOT NULL, bucket INTEGER NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
+                avg REAL NOT NULL, count INTEGER NOT NULL, sum REAL NOT NULL,
+                PRIMARY KEY (series_id, bucket)
+            ) WITHOUT ROWID;
+            CREATE TABLE samples_1h (
+                series_id INTEGER NOT NULL, bucket INTEGER NOT NULL, min REAL NOT NULL, max REAL NOT NULL,
+                avg REAL NOT NULL, count INTEGER NOT NULL, sum REAL NOT NULL,
+                PRIMARY KEY (series_id, bucket)
+            ) WITHOUT ROWID;
+            INSERT INTO samples_1m (series_id, bucket, min, max, avg, count, sum)
+                SELECT series_id, ts - ts % 60000, min(value_num), max(value_num), avg(value_num), count(*),
+                       sum(value_num)
+                FROM samples WHERE kind = 1 AND quality = 192 AND value_num IS NOT NULL
+                    AND abs(value_num) <= 1.7976931348623157e308
+                GROUP BY 1, 2;
+            INSERT INTO samples_1h (series_id, bucket, min, max, avg, count, sum)
+                SELECT series_id, bucket - bucket % 3600000, min(min), max(max), sum(sum) / sum(count), sum(count),
+                       sum(sum)
+                FROM samples_1m GROUP BY 1, 2;
+            """),
     ]
+
+    /// Adds a batch's aggregates to a rollup table; SET expressions read the row as it was before the update.
+    static func rollupUpsert(_ width: RollupWidth) -> String {
+        let table = width.table
+        return """
+            INSERT INTO \(table) (series_id, bucket, min, max, avg, count, sum) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (series_id, bucket) DO UPDATE SET
+                min = min(\(table).min, excluded.min), max = max(\(table).max, excluded.max),
+                avg = (\(table).sum + excluded.sum) / (\(table).count + excluded.count),
+                count = \(table).count + excluded.count, sum = \(table).sum + excluded.sum
+            """
+    }
 
     private let database: SQLiteDatabase
     /// Series ids already known to be committed; filled only after a commit, so a rolled-back id is never
@@ -112,6 +148,7 @@ public final class SQLiteTimeSeriesStore: TimeSeriesStore {
                 "INSERT OR IGNORE INTO samples (series_id, ts, kind, value_num, value_text, quality) VALUES "
                     + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
             }
+            let rollups = try Self.rollups(of: batch.samples, ids: ids, session: session)
             let insertMany = try session.prepare(insertSQL(rowsPerStatement))
             var inserted = 0
             var binds: [SQLiteValue] = []
@@ -132,6 +169,14 @@ public final class SQLiteTimeSeriesStore: TimeSeriesStore {
             }
             if pending > 0 {
                 inserted += try session.prepare(insertSQL(pending)).run(binds)
+            }
+            for (width, aggregates) in rollups.buckets where !aggregates.isEmpty {
+                let upsert = try session.prepare(Self.rollupUpsert(width))
+                for (key, aggregate) in aggregates {
+                    _ = try upsert.run([.integer(key.series), .integer(key.bucket), .real(aggregate.min),
+                                        .real(aggregate.max), .real(aggregate.sum / Double(aggregate.count)),
+                                        .integer(aggregate.count), .real(aggregate.sum)])
+                }
             }
             let stale = try session.prepare("UPDATE series SET stale_since = ? WHERE id = ?")
             for (key, at) in batch.stale {
@@ -161,6 +206,43 @@ public final class SQLiteTimeSeriesStore: TimeSeriesStore {
         }
         seriesIDs.withLock { $0.merge(newIDs) { _, new in new } }
         return inserted
+    }
+
+    /// The rollup contributions of the samples this transaction will actually insert: not those already
+    /// stored (a redelivery or replay) and, within the batch, only the first of a (series, ts) pair, the one
+    /// `INSERT OR IGNORE` keeps. The transaction holds the write lock (BEGIN IMMEDIATE), so what it reads
+    /// here cannot change before the insert.
+    static func rollups(of samples: [Sample], ids: [SeriesKey: Int64],
+                        session: SQLiteSession) throws -> RollupAccumulator {
+        // One range read per series: for live data, which is newer than anything stored, it finds nothing.
+        var ranges: [Int64: (Int64, Int64)] = [:]
+        for sample in samples {
+            guard let id = ids[sample.series] else { continue }
+            let ts = Int64(clamping: sample.timestamp)
+            if let (low, high) = ranges[id] {
+                ranges[id] = (min(low, ts), max(high, ts))
+            } else {
+                ranges[id] = (ts, ts)
+            }
+        }
+        var taken = Set<RollupAccumulator.Key>()
+        let existing = try session.prepare("SELECT ts FROM samples WHERE series_id = ? AND ts BETWEEN ? AND ?")
+        for (id, (low, high)) in ranges {
+            for row in try existing.query([.integer(id), .integer(low), .integer(high)]) {
+                taken.insert(RollupAccumulator.Key(series: id, bucket: try row.decode(Int64.self, at: 0)))
+            }
+        }
+        var rollups = RollupAccumulator()
+        for sample in samples {
+            guard let id = ids[sample.series] else { continue }
+            let ts = Int64(clamping: sample.timestamp)
+            guard taken.insert(RollupAccumulator.Key(series: id, bucket: ts)).inserted else { continue }
+            let (kind, number, _) = SampleKind.of(sample.value)
+            if let value = RollupAccumulator.counts(kind: kind, number: number, quality: sample.quality) {
+                rollups.add(series: id, timestamp: ts, value: value)
+            }
+        }
+        return rollups
     }
 
     public func births() async throws -> [StoredBirth] {
@@ -207,6 +289,32 @@ public final class SQLiteTimeSeriesStore: TimeSeriesStore {
     public func deleteSamples(before timestamp: UInt64) async throws -> Int {
         try await database.run("DELETE FROM samples WHERE ts < ?", [.integer(Int64(clamping: timestamp))])
     }
+
+    public func deleteRollups(before timestamp: UInt64) async throws -> Int {
+        try await database.transaction { session in
+            try RollupWidth.allCases.reduce(0) { deleted, width in
+                deleted + (try session.run("DELETE FROM \(width.table) WHERE bucket < ?", [.integer(Int64(clamping: timestamp))]))
+            }
+        }
+    }
+
+    public func rollups(asset: String, metric: String, width: RollupWidth, from: UInt64, to: UInt64,
+                        limit: Int) async throws -> [Rollup] {
+        try await database.query("""
+            SELECT r.bucket, r.min, r.max, r.avg, r.count FROM \(width.table) r
+            JOIN series ON series.id = r.series_id
+            WHERE series.asset_path = ? AND series.metric = ? AND r.bucket >= ? AND r.bucket <= ?
+            ORDER BY r.bucket LIMIT ?
+            """, [.text(asset), .text(metric), .integer(Int64(clamping: from)), .integer(Int64(clamping: to)),
+                  .integer(Int64(limit))]).map { row in
+            Rollup(bucket: UInt64(clamping: try row.decode(Int64.self, at: 0)), min: try row.decode(Double.self, at: 1),
+                   max: try row.decode(Double.self, at: 2), avg: try row.decode(Double.self, at: 3),
+                   count: try row.decode(Int64.self, at: 4))
+        }
+    }
+
+    /// SQLite has no partitions to prepare; retention is a DELETE.
+    public func maintain(now: UInt64, sampleRetention: UInt64, logger: Logger) async throws {}
 
     public func counts() async throws -> StoreCounts {
         let row = try await database.query("""

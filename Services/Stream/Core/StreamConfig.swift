@@ -38,16 +38,18 @@ public struct StreamFlags: Sendable {
     public var rebirthIntervalMS: String?
     public var sessionExpiry: String?
     public var groups: String?
-    public var retentionDays: String?
+    public var retention: String?
+    public var rollupRetention: String?
     public var alarmRules: String?
 
     public init(store: String? = nil, hostID: String? = nil, role: String? = nil, journal: String? = nil,
                 batchSize: String? = nil, batchIntervalMS: String? = nil, reorderTimeoutMS: String? = nil,
                 rebirthIntervalMS: String? = nil, sessionExpiry: String? = nil, groups: String? = nil,
-                retentionDays: String? = nil, alarmRules: String? = nil) {
+                retention: String? = nil, rollupRetention: String? = nil, alarmRules: String? = nil) {
         self.alarmRules = alarmRules
         self.groups = groups
-        self.retentionDays = retentionDays
+        self.retention = retention
+        self.rollupRetention = rollupRetention
         self.store = store
         self.hostID = hostID
         self.role = role
@@ -76,8 +78,10 @@ public struct StreamFlags: Sendable {
 ///   `3600`
 /// - `--groups` / `STREAM_GROUPS`, comma-separated Sparkplug group ids to host, all groups (`spBv1.0/#`)
 /// - `--alarm-rules` / `STREAM_ALARM_RULES`, path of a JSON array of `AlarmRule`, none (BIRTH properties only)
-/// - `--retention-days` / `STREAM_RETENTION_DAYS`, samples older than this are deleted hourly, 0…36500,
-///   `0` (keep forever)
+/// - `--retention` / `STREAM_RETENTION`, age of raw samples to keep (`30d`, `12h`, `90m`; `0` keeps all),
+///   enforced at start and hourly, `0`
+/// - `--rollup-retention` / `STREAM_ROLLUP_RETENTION`, age of 1-minute and 1-hour rollups to keep, same
+///   format, `0`; when both are set it must not be shorter than `--retention`
 public struct StreamConfig: Sendable, CustomStringConvertible {
     public static let storeKey = ConfigKey(flag: "store", environment: "STREAM_STORE")
     public static let hostIDKey = ConfigKey(flag: "host-id", environment: "STREAM_HOST_ID")
@@ -90,7 +94,8 @@ public struct StreamConfig: Sendable, CustomStringConvertible {
     public static let sessionExpiryKey = ConfigKey(flag: "session-expiry", environment: "STREAM_SESSION_EXPIRY")
     public static let groupsKey = ConfigKey(flag: "groups", environment: "STREAM_GROUPS")
     public static let alarmRulesKey = ConfigKey(flag: "alarm-rules", environment: "STREAM_ALARM_RULES")
-    public static let retentionKey = ConfigKey(flag: "retention-days", environment: "STREAM_RETENTION_DAYS")
+    public static let retentionKey = ConfigKey(flag: "retention", environment: "STREAM_RETENTION")
+    public static let rollupRetentionKey = ConfigKey(flag: "rollup-retention", environment: "STREAM_ROLLUP_RETENTION")
 
     public var store: StoreLocation
     public var hostID: String
@@ -103,8 +108,10 @@ public struct StreamConfig: Sendable, CustomStringConvertible {
     public var sessionExpiry: UInt32
     /// Sparkplug groups this host consumes; empty for every group.
     public var groups: [String]
-    /// Days samples are kept; 0 keeps them forever.
-    public var retentionDays: Int
+    /// How long raw samples are kept, ms; 0 keeps them forever.
+    public var retentionMS: UInt64
+    /// How long rollups are kept, ms; 0 keeps them forever.
+    public var rollupRetentionMS: UInt64
     /// Configured threshold rules (they win over BIRTH properties).
     public var alarmRules: [AlarmRule]
 
@@ -143,8 +150,13 @@ public struct StreamConfig: Sendable, CustomStringConvertible {
         } else {
             alarmRules = []
         }
-        retentionDays = try Self.retentionKey.integer(flag: flags.retentionDays, in: environment, default: 0,
-                                                      range: 0...36_500)
+        retentionMS = try Self.age(Self.retentionKey, flag: flags.retention, in: environment)
+        rollupRetentionMS = try Self.age(Self.rollupRetentionKey, flag: flags.rollupRetention, in: environment)
+        if retentionMS > 0, rollupRetentionMS > 0, rollupRetentionMS < retentionMS {
+            throw ConfigError(key: Self.rollupRetentionKey.description,
+                              value: Self.rollupRetentionKey.raw(flag: flags.rollupRetention, in: environment) ?? "",
+                              expected: "an age at least as long as --retention (rollups outlive raw samples), or 0")
+        }
         let groupsText = Self.groupsKey.raw(flag: flags.groups, in: environment) ?? ""
         groups = groupsText.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for group in groups {
@@ -155,6 +167,19 @@ public struct StreamConfig: Sendable, CustomStringConvertible {
                                   expected: "comma-separated Sparkplug group ids without / + # (\(error.message))")
             }
         }
+    }
+
+    /// An age like `30d`, `12h`, `90m`, `45s` (or `0`: keep forever) in ms, at most 100 years.
+    static func age(_ key: ConfigKey, flag: String?, in environment: [String: String]) throws(ConfigError) -> UInt64 {
+        guard let text = key.raw(flag: flag, in: environment) else { return 0 }
+        if text == "0" { return 0 }
+        let units: [Character: UInt64] = ["d": 86_400_000, "h": 3_600_000, "m": 60_000, "s": 1_000]
+        guard let unit = text.last.flatMap({ units[$0] }), let count = UInt64(text.dropLast()), count > 0,
+              count <= 36_500 * 86_400_000 / unit else {
+            throw ConfigError(key: key.description, value: text,
+                              expected: "an age like 30d, 12h, 90m or 45s (at most 36500d), or 0 to keep everything")
+        }
+        return count * unit
     }
 
     /// `sqlite:PATH` or `postgres://…` / `postgresql://…`.
@@ -192,12 +217,15 @@ public struct StreamConfig: Sendable, CustomStringConvertible {
 
     /// The state machine's settings for this instance.
     public var hostConfiguration: HostStateMachine.Configuration {
-        .init(reorderTimeout: reorderTimeoutMS, rebirthInterval: rebirthIntervalMS, isPrimary: role == .primary)
+        // The loader sees only its share of the DATA: seq is tracked by the primary's `SequenceObserver`.
+        .init(reorderTimeout: reorderTimeoutMS, rebirthInterval: rebirthIntervalMS, isPrimary: role == .primary,
+              tracksSequence: false)
     }
 
     /// Safe to log: the store password is redacted.
     public var description: String {
         "store=\(store) host-id=\(hostID) role=\(role.rawValue) journal=\(journalPath) batch=\(batchSize)/"
             + "\(batchInterval) reorder=\(reorderTimeoutMS)ms rebirth-interval=\(rebirthIntervalMS)ms"
+            + " retention=\(retentionMS)ms rollup-retention=\(rollupRetentionMS)ms"
     }
 }

@@ -48,16 +48,24 @@ public final class StreamHost: Service {
 
     var stateTopic: String { "\(SparkplugTopic.namespace)/STATE/\(config.hostID)" }
 
-    /// Primary: everything (or its groups). Workers: DATA through shared subscriptions, every BIRTH/DEATH
-    /// unshared, so every instance can resolve aliases.
+    /// Every instance, primary included: DATA through the shared subscription group (the broker gives each
+    /// DATA message to one member), every BIRTH/DEATH unshared, so each instance resolves every alias. The
+    /// primary's seq view comes from `sequenceFilters` instead.
     var ingestFilters: [String] {
-        let groups = config.groups.isEmpty ? [nil] : config.groups.map(Optional.some)
-        return groups.flatMap { group -> [String] in
-            let root = "\(SparkplugTopic.namespace)/\(group ?? "+")"
-            if isPrimary { return [group.map { "\(SparkplugTopic.namespace)/\($0)/#" } ?? "\(SparkplugTopic.namespace)/#"] }
-            return ["$share/stream/\(root)/NDATA/#", "$share/stream/\(root)/DDATA/#",
-                    "\(root)/NBIRTH/#", "\(root)/NDEATH/#", "\(root)/DBIRTH/#", "\(root)/DDEATH/#"]
+        groupRoots.flatMap { root -> [String] in
+            ["$share/stream/\(root)/NDATA/#", "$share/stream/\(root)/DDATA/#",
+             "\(root)/NBIRTH/#", "\(root)/NDEATH/#", "\(root)/DBIRTH/#", "\(root)/DDEATH/#"]
         }
+    }
+
+    /// The primary's unshared, non-durable subscription for seq tracking and stray topics: everything (or
+    /// its groups). Nothing read here is stored but dead letters.
+    var sequenceFilters: [String] {
+        config.groups.isEmpty ? ["\(SparkplugTopic.namespace)/#"] : groupRoots.map { "\($0)/#" }
+    }
+
+    private var groupRoots: [String] {
+        config.groups.isEmpty ? ["\(SparkplugTopic.namespace)/+"] : config.groups.map { "\(SparkplugTopic.namespace)/\($0)" }
     }
 
     public func run() async throws {
@@ -90,6 +98,11 @@ public final class StreamHost: Service {
             }
         }
         let host = try MQTTClient(configuration: hostConfiguration, logger: logger)
+        // Clean session: after a restart seq tracking starts over anyway (the next seq is accepted as is).
+        let sequence = isPrimary
+            ? try MQTTClient(configuration: mqttConfiguration(clientID: "stream-seq-\(config.hostID)-\(runtime.instance)"),
+                             logger: logger)
+            : nil
 
         // Spec item 18: subscribe to the Sparkplug topics (and our own STATE) before publishing STATE. Both
         // clients keep retrying in the background, so a broker that starts after us is no error; subscriptions
@@ -99,6 +112,13 @@ public final class StreamHost: Service {
         }
         ingest.start()
         await Self.waitUntilConnected(ingest)
+        if let sequence {
+            for filter in sequenceFilters {
+                try await sequence.subscribe(to: filter, qos: .atLeastOnce)
+            }
+            sequence.start()
+            await Self.waitUntilConnected(sequence)
+        }
         if isPrimary { try await host.subscribe(to: stateTopic, qos: .atLeastOnce) }
         host.start()
         await Self.waitUntilConnected(host)
@@ -113,9 +133,12 @@ public final class StreamHost: Service {
                     if self.isPrimary {
                         group.addTask { await self.keepStateOnline(host) }
                     }
+                    if let sequence {
+                        group.addTask { await self.observeSequence(sequence, host: host, store: store) }
+                    }
                     group.addTask { try await self.serveHistory(host, store: store) }
-                    if self.config.retentionDays > 0 {
-                        group.addTask { await self.enforceRetention(store) }
+                    if self.isPrimary {
+                        group.addTask { await self.maintain(store) }
                     }
                     // The loader returns after a graceful shutdown drained the journal; the rest follow it.
                     try await group.next()
@@ -128,6 +151,7 @@ public final class StreamHost: Service {
             outcome = .failure(error)
         }
         await ingest.disconnect()
+        await sequence?.disconnect()
         if isPrimary {
             // Spec item 20: an intentional stop publishes offline (timestamp now) before DISCONNECT.
             let offline = HostState(online: false, timestamp: Date().milliseconds)
@@ -186,18 +210,78 @@ public final class StreamHost: Service {
         }
     }
 
+    // MARK: Seq (primary)
+
+    /// Tracks every edge node's seq from the unshared subscription (spec item 21) and requests rebirths for
+    /// gaps not filled within the reorder timeout; ticks between messages so a gap expires on a quiet node.
+    /// Topics under `spBv1.0/` that are not Sparkplug reach only this subscription: they become dead letters.
+    private func observeSequence(_ client: MQTTClient, host: MQTTClient, store: any TimeSeriesStore) async {
+        let observer = SharedSequenceObserver(SequenceObserver(reorderTimeout: config.reorderTimeoutMS,
+                                                               rebirthInterval: config.rebirthIntervalMS))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    let actions = observer.state.withLock { $0.tick(now: Date().milliseconds) }
+                    await self.requestRebirths(actions, host: host)
+                    try? await Task.sleep(for: .milliseconds(max(10, min(100, Int(self.config.reorderTimeoutMS) / 4))))
+                }
+            }
+            group.addTask {
+                for await message in client.messages {
+                    let now = Date().milliseconds
+                    guard SparkplugTopic(parsing: message.topic) != nil else {
+                        await self.storeStray(message, store: store, now: now)
+                        continue
+                    }
+                    let actions = observer.state.withLock { $0.observe(topic: message.topic, payload: message.payload, now: now) }
+                    for case .sequenceGap(let node, let expected, let received) in actions {
+                        self.metrics.recordGap()
+                        self.logger.notice("seq gap", metadata: ["node": "\(node)", "expected": "\(expected)",
+                                                                 "received": "\(received)"])
+                    }
+                    await self.requestRebirths(actions, host: host)
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// A message on a topic under `spBv1.0/` that is not Sparkplug B 3.0, kept as a dead letter. Not
+    /// journaled (it came on the non-durable subscription): losing one in a crash loses no data.
+    private func storeStray(_ message: MQTTMessage, store: any TimeSeriesStore, now: UInt64) async {
+        var batch = StoreBatch()
+        batch.deadLetters = [DeadLetter(topic: message.topic, reason: "not a Sparkplug B 3.0 topic",
+                                        payload: message.payload, receivedAt: now)]
+        do {
+            _ = try await store.write(batch)
+            metrics.recordBatch(messages: 0, samplesStored: 0, deadLetters: 1)
+            logger.notice("dead letter", metadata: ["topic": "\(message.topic)", "reason": "not a Sparkplug topic"])
+        } catch {
+            logger.warning("dead letter not stored", metadata: ["topic": "\(message.topic)", "error": "\(error)"])
+        }
+    }
+
     // MARK: Retention
 
-    /// Deletes samples older than `--retention-days` at start and then hourly, until cancelled.
-    private func enforceRetention(_ store: any TimeSeriesStore) async {
-        let age = UInt64(config.retentionDays) * 86_400_000
+    /// At start and then hourly: store upkeep (partitions ahead, TimescaleDB policy), then raw samples older
+    /// than `--retention` and rollups older than `--rollup-retention` go. Only the primary does it, so
+    /// several instances never race on partitions (the store also takes an advisory lock).
+    private func maintain(_ store: any TimeSeriesStore) async {
         while !Task.isCancelled {
             let now = Date().milliseconds
             do {
-                let deleted = try await store.deleteSamples(before: now > age ? now - age : 0)
-                if deleted > 0 { logger.info("retention", metadata: ["deleted": "\(deleted)"]) }
+                try await store.maintain(now: now, sampleRetention: config.retentionMS, logger: logger)
+                if config.retentionMS > 0 {
+                    let deleted = try await store.deleteSamples(before: now - min(now, config.retentionMS))
+                    if deleted > 0 { logger.info("retention: samples deleted", metadata: ["deleted": "\(deleted)"]) }
+                }
+                if config.rollupRetentionMS > 0 {
+                    let deleted = try await store.deleteRollups(before: now - min(now, config.rollupRetentionMS))
+                    if deleted > 0 { logger.info("retention: rollups deleted", metadata: ["deleted": "\(deleted)"]) }
+                }
             } catch {
-                logger.warning("retention failed", metadata: ["error": "\(error)"])
+                logger.warning("store upkeep failed; retried in an hour", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(3_600))
         }

@@ -95,10 +95,92 @@ public protocol TimeSeriesStore: Sendable {
     func deadLetters(limit: Int) async throws -> [DeadLetter]
     /// Deletes samples older than `timestamp` (ms); returns how many.
     func deleteSamples(before timestamp: UInt64) async throws -> Int
+    /// Deletes 1-minute and 1-hour rollups whose bucket starts before `timestamp` (ms); returns how many.
+    func deleteRollups(before timestamp: UInt64) async throws -> Int
+    /// Rollups of the series at `asset` named `metric` with `from <= bucket <= to`, oldest first.
+    func rollups(asset: String, metric: String, width: RollupWidth, from: UInt64, to: UInt64,
+                 limit: Int) async throws -> [Rollup]
+    /// Periodic upkeep at `now` (ms), before retention runs: PostgreSQL creates the coming days' partitions,
+    /// or on a hypertable keeps TimescaleDB's retention policy at `sampleRetention` ms (0: none); SQLite has
+    /// nothing to do.
+    func maintain(now: UInt64, sampleRetention: UInt64, logger: Logger) async throws
     /// Row counts.
     func counts() async throws -> StoreCounts
     /// Closes the connection.
     func close() async
+}
+
+/// The two rollup resolutions `stream` maintains as data arrives.
+public enum RollupWidth: Int64, CaseIterable, Sendable {
+    case minute = 60_000
+    case hour = 3_600_000
+
+    /// The table Grafana and the history service read: `samples_1m`, `samples_1h`.
+    public var table: String {
+        switch self {
+        case .minute: "samples_1m"
+        case .hour: "samples_1h"
+        }
+    }
+}
+
+/// One rollup row: the aggregates of a series' numeric, good-quality samples in one bucket.
+public struct Rollup: Sendable, Equatable {
+    /// Bucket start, ms since the epoch (a multiple of the width).
+    public var bucket: UInt64
+    public var min: Double
+    public var max: Double
+    public var avg: Double
+    public var count: Int64
+
+    public init(bucket: UInt64, min: Double, max: Double, avg: Double, count: Int64) {
+        self.bucket = bucket
+        self.min = min
+        self.max = max
+        self.avg = avg
+        self.count = count
+    }
+}
+
+/// Sums a batch's newly inserted samples per (series, bucket) so the store adds them to the rollup tables in a
+/// few upserts instead of one per sample.
+///
+/// Only numbers of good quality count: booleans, text, nulls, bad values (a gateway's placeholder after a
+/// failed read) and non-finite numbers would make a min, max or average meaningless.
+struct RollupAccumulator {
+    struct Key: Hashable {
+        var series: Int64
+        var bucket: Int64
+    }
+
+    struct Aggregate {
+        var min: Double
+        var max: Double
+        var sum: Double
+        var count: Int64
+    }
+
+    private(set) var buckets: [RollupWidth: [Key: Aggregate]] = [:]
+
+    var isEmpty: Bool { buckets.values.allSatisfy(\.isEmpty) }
+
+    /// Whether a stored sample with these columns enters the rollups.
+    static func counts(kind: SampleKind, number: Double?, quality: SampleQuality) -> Double? {
+        guard kind == .number, quality == .good, let number, number.isFinite else { return nil }
+        return number
+    }
+
+    mutating func add(series: Int64, timestamp: Int64, value: Double) {
+        for width in RollupWidth.allCases {
+            let key = Key(series: series, bucket: timestamp - timestamp % width.rawValue)
+            if let old = buckets[width]?[key] {
+                buckets[width]?[key] = Aggregate(min: Swift.min(old.min, value), max: Swift.max(old.max, value),
+                                                 sum: old.sum + value, count: old.count + 1)
+            } else {
+                buckets[width, default: [:]][key] = Aggregate(min: value, max: value, sum: value, count: 1)
+            }
+        }
+    }
 }
 
 /// Numeric encoding of a `SampleValue`'s kind in the `kind` column.
