@@ -88,6 +88,20 @@ struct PlantEventsTests {
         #expect(changes.map(\.from) == [nil, .idle, .running])
     }
 
+    @Test("a numeric state register (gateway's uint16 state tag) maps through the register map's state codes")
+    func numericStateCodes() throws {
+        var events = events()
+        let codes: [SampleValue] = [.number(1), .number(1), .number(5), .number(99), .number(2.5), .number(0), .null]
+        var changes: [EquipmentStateChanged] = []
+        for (index, code) in codes.enumerated() {
+            for message in events.messages(for: [Sample(series: Self.state, timestamp: UInt64(index), value: code)])
+            where message.topic.hasSuffix("event/equipment.state_changed") {
+                changes.append(try CloudEvent<EquipmentStateChanged>.decode(from: Data(message.payload)).data)
+            }
+        }
+        #expect(changes.map(\.to) == [.running, .down, .idle])
+    }
+
     @Test("cumulative good/scrap counters become ProductionCounted per minute window, across a counter reset")
     func productionCounts() throws {
         var events = PlantEvents(source: "/shopfloor/stream/test")

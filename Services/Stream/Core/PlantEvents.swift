@@ -133,8 +133,7 @@ public struct PlantEvents: Sendable {
             }
             health[pathText] = tracker
         }
-        if rule.isState, case .text(let text) = sample.value,
-           let state = EquipmentState(rawValue: text.lowercased()) {
+        if rule.isState, let state = Self.equipmentState(sample.value) {
             let previous = states[pathText]
             if previous != state {
                 states[pathText] = state
@@ -228,7 +227,22 @@ public struct PlantEvents: Sendable {
         return lower == "vibration" || lower.hasSuffix("/vibration")
     }
 
-    /// A machine's state tag: `state`, `State` or any `…/state` metric with an `EquipmentState` word.
+    /// The state codes of a numeric state register (docs/register-map.md, holding register 40003), the
+    /// PackML-like table `simulate` and most cell controllers use: 0 stopped, 1 running, 2 starved, 3 blocked,
+    /// 4 setup, 5 down, 6 planned maintenance. A stopped machine without a fault is `idle`.
+    static let stateCodes: [Int: EquipmentState] = [
+        0: .idle, 1: .running, 2: .starved, 3: .blocked, 4: .setup, 5: .down, 6: .maintenance,
+    ]
+
+    /// The state a state tag's value names: an `EquipmentState` word, or a numeric code of `stateCodes`.
+    /// Anything else (an unknown code, a bad-quality null) is no state change.
+    static func equipmentState(_ value: SampleValue) -> EquipmentState? {
+        if case .text(let text) = value { return EquipmentState(rawValue: text.lowercased()) }
+        guard let number = value.number, number.rounded() == number, abs(number) < 1_000 else { return nil }
+        return stateCodes[Int(number)]
+    }
+
+    /// A machine's state tag: `state`, `State` or any `…/state` metric (a state word or a numeric code).
     static func isStateMetric(_ name: String) -> Bool {
         let lower = name.lowercased()
         return lower == "state" || lower.hasSuffix("/state")
