@@ -36,7 +36,7 @@ wait_port 25809
 
 echo "machine: $(uname -srm), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load $(cut -d' ' -f1-3 /proc/loadavg)"
 for interval in "${intervals[@]}"; do
-    sed -e 's/port: 50\([0-9][0-9]\)/port: 258\1/' -e "s|path: gateway-spool.sqlite|path: $work/spool-$interval.sqlite|" \
+    sed -e 's/port: 502\([0-9]\)/port: 2580\1/' -e "s|path: gateway-spool.sqlite|path: $work/spool-$interval.sqlite|" \
         -e "s/{name: fast, interval: 1s}/{name: fast, interval: $interval}/" -e 's/groupId: acme-dresden/groupId: bench-latency/' \
         deploy/gateway/default.yaml >"$work/gateway.yaml"
     "$build/gateway" --config "$work/gateway.yaml" --mqtt-url "mqtt://127.0.0.1:$mqtt_port" --http-port $http_port \
@@ -47,6 +47,7 @@ for interval in "${intervals[@]}"; do
     # Twice the interval at most between changes, so changes fall on every phase of the poll cycle.
     pause=$(awk -v i="$interval" 'BEGIN { n = i + 0; if (i ~ /ms$/) n = n; else if (i ~ /s$/) n = n * 1000; print int(2 * n) }')
     echo -n "poll interval $interval: "
-    "$build/GatewayLatency" $mqtt_port 25800 bench-latency gateway-1 press-1 temperatureSetpoint 20 0.1 "$changes" "$pause"
+    "$build/GatewayLatency" $mqtt_port 25800 bench-latency gateway-1 press-1 temperatureSetpoint 20 0.1 "$changes" "$pause" \
+        || { tail -n 20 "$work/gateway-$interval.log" "$work/simulate.log" >&2; exit 1; }
     kill -TERM $gateway; wait $gateway 2>/dev/null || true
 done

@@ -30,7 +30,6 @@ let (group, edge, device, metricName) = (arguments[3], arguments[4], arguments[5
 final class Watch: Sendable {
     struct State {
         var alias: UInt64?
-        var birth: CheckedContinuation<Void, Never>?
         var expected: Double?
         var waiter: CheckedContinuation<ContinuousClock.Instant?, Never>?
     }
@@ -64,12 +63,7 @@ final class Watch: Sendable {
         guard let payload = try? Payload(decoding: message.payload) else { return }
         if message.topic.contains("/DBIRTH/") {
             let alias = payload.metrics.first { $0.name == metric }?.alias
-            let birth = state.withLock { state in
-                state.alias = alias
-                defer { state.birth = nil }
-                return state.birth
-            }
-            birth?.resume()
+            state.withLock { $0.alias = alias }
             return
         }
         let waiter = state.withLock { state -> CheckedContinuation<ContinuousClock.Instant?, Never>? in
@@ -81,17 +75,6 @@ final class Watch: Sendable {
             return state.waiter
         }
         waiter?.resume(returning: now)
-    }
-
-    func waitForBirth() async {
-        await withCheckedContinuation { continuation in
-            let known = state.withLock { state in
-                if state.alias != nil { return true }
-                state.birth = continuation
-                return false
-            }
-            if known { continuation.resume() }
-        }
     }
 
     /// Arms the wait for `value`; call before the write so a fast DDATA cannot be missed.
@@ -133,11 +116,14 @@ try await mqtt.subscribe(to: SparkplugTopic(group: group, verb: .ddata, edgeNode
 let rebirth = Payload(timestamp: UInt64(Date().timeIntervalSince1970 * 1000), metrics: [
     Metric(name: "Node Control/Rebirth", datatype: .boolean, value: .boolean(true)),
 ])
-try await mqtt.publish(topic: SparkplugTopic(group: group, verb: .ncmd, edgeNode: edge).description,
-                       payload: try rebirth.encode(), qos: .atMostOnce)
-await watch.waitForBirth()
+// Asked again every half second: the gateway may not have its session yet when this starts.
+for _ in 0..<60 where watch.state.withLock({ $0.alias }) == nil {
+    try await mqtt.publish(topic: SparkplugTopic(group: group, verb: .ncmd, edgeNode: edge).description,
+                           payload: try rebirth.encode(), qos: .atMostOnce)
+    try await Task.sleep(for: .milliseconds(500))
+}
 guard watch.state.withLock({ $0.alias }) != nil else {
-    FileHandle.standardError.write(Data("no metric \(metricName) in the DBIRTH of \(device)\n".utf8))
+    FileHandle.standardError.write(Data("no DBIRTH of \(device) with a metric \(metricName) within 30 s\n".utf8))
     exit(1)
 }
 
