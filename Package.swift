@@ -141,6 +141,11 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], path: "bench/stream/StreamIngest", swiftSettings: strict),
 
+        // `bench/gateway/latency.sh`: register change on simulate → DDATA on the broker, p50/p99.
+        .executableTarget(name: "GatewayLatency", dependencies: [
+            "MQTT", "Modbus", "Sparkplug", .product(name: "Logging", package: "swift-log"),
+        ], path: "bench/gateway/GatewayLatency", swiftSettings: strict),
+
         // MARK: Tests
         // The durable consumer the SIGKILL test starts and kills (no product: test-only).
         .executableTarget(name: "DurableProbe", dependencies: [

@@ -45,7 +45,12 @@ final class EdgeNodeService: Service, Sendable {
         var pollErrors: UInt64 = 0
         var writesRejected: UInt64 = 0
         var spoolDropped: UInt64 = 0
+        /// DATA payloads written to the spool since start (each becomes one historical DDATA).
+        var spooled: UInt64 = 0
     }
+
+    /// The counters so far (tests and NDATA read them).
+    var counters: Stats { stats.withLock { $0 } }
 
     /// Builds the service; nothing connects until `run()`.
     init(config: GatewayConfig, broker: MQTTURL, clientID: String, health: HealthChecks, logger: Logger,
@@ -58,7 +63,7 @@ final class EdgeNodeService: Service, Sendable {
             .init(name: device.name, assetPath: device.assetPath, metrics: device.tags.map { tag in
                 (tag.name, TagCodec.datatype(of: tag), tag.unit, tag.deadband)
             })
-        }))
+        }, primaryHost: config.primaryHostID))
         self.machine = machine
         let deathTopic = try SparkplugTopic(group: config.groupID, verb: .ndeath, edgeNode: config.edgeNodeID).description
         let willLogger = logger
@@ -66,8 +71,9 @@ final class EdgeNodeService: Service, Sendable {
                                      username: broker.username, password: broker.password,
                                      tls: broker.usesTLS ? .init() : nil,
                                      reconnect: .init(minimumDelay: .milliseconds(200), maximumDelay: .seconds(10)))
-        // Sparkplug 3.0: every CONNECT carries an NDEATH Will with a new bdSeq (QoS 1, not retained).
-        // libmosquitto would reuse the last Will on its own reconnects, so the client asks here each time.
+        // Sparkplug 3.0: every CONNECT carries an NDEATH Will with bdSeq (QoS 1, not retained). libmosquitto
+        // would reuse the last Will on its own reconnects, so the client asks here before each attempt; the
+        // machine offers the same bdSeq until a CONNACK accepts it (onConnectionAccepted), then the next.
         mqtt.willProvider = {
             let payload = machine.withLock { $0.nextWill() }
             do {
@@ -77,6 +83,7 @@ final class EdgeNodeService: Service, Sendable {
                 return nil
             }
         }
+        mqtt.onConnectionAccepted = { machine.withLock { $0.connectionAccepted() } }
         client = try MQTTClient(configuration: mqtt, logger: logger)
         pollers = config.devices.enumerated().map { index, device in
             DevicePoller(index: index, device: device, pollGroups: config.pollGroups, maxGap: config.maxGap,
@@ -144,22 +151,39 @@ final class EdgeNodeService: Service, Sendable {
                         let filter = "\(SparkplugTopic.namespace)/\(config.groupID)/DCMD/\(config.edgeNodeID)/+"
                         try await client.subscribe(to: filter, qos: .atLeastOnce)
                     }
+                    if let host = config.primaryHostID {
+                        // Its retained STATE arrives as a message and decides when the NBIRTH goes out.
+                        try await client.subscribe(to: SparkplugTopic(stateOf: host).description, qos: .atLeastOnce)
+                    }
                 } catch {
                     logger.error("cannot subscribe to commands", metadata: ["error": "\(error)"])
                 }
                 let actions = machine.withLock { $0.connected(now: now) }
                 await perform(actions, spool: spool)
-                health.set("sparkplug", healthy: true, detail: "online, bdSeq \(machine.withLock { $0.bdSeq ?? 0 })")
-                logger.info("edge node online", metadata: ["bdSeq": "\(machine.withLock { $0.bdSeq ?? 0 })"])
+                reportSession()
             case .disconnected:
                 machine.withLock { $0.disconnected() }
                 health.set("sparkplug", healthy: false, detail: "broker unreachable; spooling")
+            case .message(let message) where config.primaryHostID.map({ message.topic == "\(SparkplugTopic.namespace)/STATE/\($0)" }) == true:
+                let state: HostState
+                do {
+                    state = try HostState(decoding: message.payload)
+                } catch {
+                    logger.warning("undecodable primary host STATE", metadata: ["error": "\(error)"])
+                    continue
+                }
+                let wasOnline = machine.withLock { $0.isOnline }
+                await perform(machine.withLock { $0.primaryHostState(online: state.online, timestamp: state.timestamp, now: now) },
+                              spool: spool)
+                if machine.withLock({ $0.isOnline }) != wasOnline || !state.online { reportSession() }
             case .message(let message):
                 await handle(message, spool: spool, sink: sink, group: &group)
-            case .poll(.samples(let device, let values)):
+            case .poll(.samples(let device, let values, let refused)):
                 stats.withLock { $0.polls += 1 }
-                health.set("device:\(config.devices[device].name)", healthy: true, detail: "answering", critical: false)
-                await perform(machine.withLock { $0.samples(device: device, values, now: now) }, spool: spool)
+                health.set("device:\(config.devices[device].name)", healthy: true,
+                           detail: refused.isEmpty ? "answering" : "answering; \(refused.count) tags refused", critical: false)
+                await perform(machine.withLock { $0.samples(device: device, values, failed: refused, now: now) },
+                              spool: spool)
             case .poll(.failed(let device, let error)):
                 stats.withLock { $0.pollErrors += 1 }
                 health.set("device:\(config.devices[device].name)", healthy: false, detail: "\(error)", critical: false)
@@ -185,11 +209,24 @@ final class EdgeNodeService: Service, Sendable {
         }
     }
 
+    /// Health and log line for the session: born, or connected and waiting for the primary host.
+    private func reportSession() {
+        let (online, connected, bdSeq) = machine.withLock { ($0.isOnline, $0.isConnected, $0.bdSeq ?? 0) }
+        if online {
+            health.set("sparkplug", healthy: true, detail: "online, bdSeq \(bdSeq)")
+            logger.info("edge node online", metadata: ["bdSeq": "\(bdSeq)"])
+        } else if connected, let host = config.primaryHostID {
+            // Not a fault of the gateway: it keeps polling and spooling until the host is back.
+            health.set("sparkplug", healthy: true, detail: "connected; waiting for primary host \(host) (spooling)")
+            logger.info("waiting for the primary host", metadata: ["host": "\(host)", "bdSeq": "\(bdSeq)"])
+        }
+    }
+
     /// Graceful stop: the NDEATH first, then the connection goes.
     private func stop() async {
         let online = machine.withLock { machine in
             defer { machine.disconnected() }
-            return machine.isOnline
+            return machine.isConnected
         }
         if online {
             // MQTT 5 + Sparkplug 3.0: DISCONNECT with reason 0x04 makes the broker publish the NDEATH Will,
@@ -227,6 +264,14 @@ final class EdgeNodeService: Service, Sendable {
                     try await publish(topic(.ddeath, device: device), payload)
                 case .spool(let device, let payload):
                     try await spoolData(device: device, payload, spool: spool)
+                case .reconnectForPrimaryHost:
+                    // Sparkplug 3.0: on the primary host's offline STATE, NDEATH (the Will, by DISCONNECT reason
+                    // 0x04) and disconnect; the new connection has a new bdSeq and waits for the host again.
+                    logger.warning("primary host offline: NDEATH, reconnecting", metadata: ["host": "\(config.primaryHostID ?? "")"])
+                    await client.disconnect(sendWill: true)
+                    machine.withLock { $0.disconnected() }
+                    health.set("sparkplug", healthy: true, detail: "primary host offline; reconnecting (spooling)")
+                    client.start()
                 }
             } catch {
                 logger.warning("cannot send", metadata: ["action": "\(action)", "error": "\(error)"])
@@ -241,6 +286,7 @@ final class EdgeNodeService: Service, Sendable {
 
     private func spoolData(device: String, _ payload: Payload, spool: Spool) async throws {
         let dropped = try await spool.append(device: device, payload: try payload.encode())
+        stats.withLock { $0.spooled += 1 }
         Metrics.Gauge(label: "gateway_spool_depth").record(spool.depth)
         if dropped > 0 {
             stats.withLock { $0.spoolDropped += UInt64(dropped) }

@@ -33,8 +33,8 @@ enum Gateway {
             let reads = poller.groups.reduce(0) { $0 + $1.plan.reads.count }
             print("\(device.name) \(device.host):\(device.port) unit \(device.unitID) (\(device.tags.count) tags, \(reads) reads)")
             switch await poller.readAll() {
-            case .success(let values):
-                let byIndex = Dictionary(values, uniquingKeysWith: { first, _ in first })
+            case .success(let reading):
+                let byIndex = Dictionary(reading.values, uniquingKeysWith: { first, _ in first })
                 for (tagIndex, tag) in device.tags.enumerated() {
                     let value = byIndex[tagIndex].map(\.displayText) ?? "no value (read refused)"
                     print("  \(tag.name) [\(tag.address) \(tag.type.rawValue)] = \(value)\(tag.unit.map { " \($0)" } ?? "")")

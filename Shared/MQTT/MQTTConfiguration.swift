@@ -27,6 +27,10 @@ public struct MQTTConfiguration: Sendable, CustomStringConvertible {
     /// Called on the network thread before every connect and reconnect; its will replaces the previous one
     /// (Sparkplug needs a fresh `bdSeq` per connection). Returning nil clears the will.
     public var willProvider: (@Sendable () -> MQTTWill?)?
+    /// Called on the network thread when the broker accepts a connection (successful CONNACK), before
+    /// `connectionEvents()` reports it and before the next `willProvider` call: a Sparkplug edge node commits
+    /// the bdSeq of the Will it offered here, so a refused attempt does not use up a number.
+    public var onConnectionAccepted: (@Sendable () -> Void)?
     /// Backoff between reconnect attempts.
     public var reconnect: ReconnectPolicy
 

@@ -166,4 +166,45 @@ import TestSupport
         await recorder.stop()
         await server.close()
     }
+
+    @Test func refusedBlockTurnsItsMetricStaleWhileTheDeviceStaysOnline() async throws {
+        let (host, port) = try broker()
+        let (device, server) = try await TestDevice.start()
+        device.setRegister(30, 7)
+        let group = Self.newGroup()
+        let recorder = try await SparkplugRecorder(group: group, host: host, port: port)
+        // `level` lies far from the other tags, so it has its own read (HR 30).
+        let yaml = gatewayYAML(group: group, port: server.port, extraTags: "      - {name: level, address: 40031, type: uint16}")
+        let gateway = try await RunningGateway.start(yaml: yaml, host: host, port: port)
+        let dbirth = try await recorder.wait(for: "DBIRTH") { $0.verb == .dbirth }
+        let level = try #require(dbirth.payload.metrics.first { $0.name == "level" })
+        #expect(level.value == .uint16(7) && level.properties?.quality == .good)
+
+        let before = recorder.count
+        device.refusing.withLock { $0 = [30] }
+        let stale = try await recorder.wait(for: "DDATA with level STALE", after: before) { seen in
+            seen.verb == .ddata && seen.payload.metrics.contains { $0.alias == level.alias && $0.properties?.quality == .stale }
+        }
+        // The last value stays, marked stale; the device is not declared dead.
+        #expect(stale.metrics.first { $0.name == "level" }?.value == .uint16(7))
+        // The other tags still flow.
+        let afterStale = recorder.count
+        device.setRegister(0, 250)
+        try await recorder.wait(for: "temperature still reported", after: afterStale) { seen in
+            seen.verb == .ddata && seen.metrics.contains { $0.name == "temperature" && $0.value == .double(25.0) }
+        }
+        #expect(!recorder.seen.value[before...].contains { $0.verb == .ddeath })
+
+        // Answered again: reported GOOD even though the value did not change.
+        let beforeGood = recorder.count
+        device.refusing.withLock { $0 = [] }
+        let good = try await recorder.wait(for: "DDATA with level GOOD", after: beforeGood) { seen in
+            seen.verb == .ddata && seen.payload.metrics.contains { $0.alias == level.alias && $0.properties?.quality == .good }
+        }
+        #expect(good.metrics.first { $0.name == "level" }?.value == .uint16(7))
+        #expect(recorder.unresolved.value.isEmpty)
+        try await gateway.stop()
+        await recorder.stop()
+        await server.close()
+    }
 }

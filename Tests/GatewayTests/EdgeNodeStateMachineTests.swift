@@ -18,23 +18,50 @@ import Testing
         switch action {
         case .publishNBirth(let p), .publishNData(let p): p
         case .publishDBirth(_, let p), .publishDData(_, let p), .publishDDeath(_, let p), .spool(_, let p): p
+        case .reconnectForPrimaryHost: Payload()
         }
     }
 
-    @Test func willCarriesANewBdSeqOnEveryConnect() {
+    /// One accepted connection: the Will offered, the CONNACK, the session.
+    static func connect(_ machine: inout EdgeNodeStateMachine, now: UInt64 = 0) -> [EdgeNodeStateMachine.Action] {
+        _ = machine.nextWill()
+        machine.connectionAccepted()
+        return machine.connected(now: now)
+    }
+
+    static func bdSeq(_ payload: Payload) -> MetricValue? { payload.metrics.first { $0.name == "bdSeq" }?.value }
+
+    @Test func bdSeqAdvancesOncePerAcceptedConnectionNotPerAttempt() {
         var machine = Self.machine()
-        let first = machine.nextWill(), second = machine.nextWill()
+        let first = machine.nextWill()
         #expect(first.metrics == [Metric(name: "bdSeq", datatype: .int64, value: .int64(0))])
         #expect(first.seq == nil)
-        #expect(second.metrics.first?.value == .int64(1))
-        for _ in 0..<254 { _ = machine.nextWill() }
-        #expect(machine.nextWill().metrics.first?.value == .int64(0))  // 255 wraps to 0
+        // Refused attempts (broker down) offer the same value again.
+        #expect(Self.bdSeq(machine.nextWill()) == .int64(0))
+        #expect(Self.bdSeq(machine.nextWill()) == .int64(0))
+        machine.connectionAccepted()
+        guard case .publishNBirth(let nbirth)? = machine.connected(now: 1).first else { Issue.record("no NBIRTH"); return }
+        #expect(Self.bdSeq(nbirth) == .int64(0))
+        #expect(Self.bdSeq(machine.death) == .int64(0))
+        machine.disconnected()
+        // An outage with five refused attempts, then a connection: exactly previous + 1.
+        for _ in 0..<5 { #expect(Self.bdSeq(machine.nextWill()) == .int64(1)) }
+        machine.connectionAccepted()
+        guard case .publishNBirth(let second)? = machine.connected(now: 2).first else { Issue.record("no NBIRTH"); return }
+        #expect(Self.bdSeq(second) == .int64(1))
+        for _ in 0..<254 {
+            _ = machine.nextWill()
+            machine.connectionAccepted()
+        }
+        #expect(Self.bdSeq(machine.nextWill()) == .int64(0))  // 255 wraps to 0
     }
 
     @Test func nbirthComesFirstThenDBirthsOfAnsweringDevices() throws {
         var machine = Self.machine()
+        _ = Self.connect(&machine)
+        machine.disconnected()
         _ = machine.nextWill()
-        _ = machine.nextWill()
+        machine.connectionAccepted()
         // Device answered before the broker session existed: its samples are spooled, not published.
         let offline = machine.samples(device: 0, [(0, .double(20)), (1, .uint16(1))], now: 5)
         guard case .spool("press-1", let spooled)? = offline.first, offline.count == 1 else {
@@ -116,9 +143,9 @@ import Testing
 
     @Test func rebirthKeepsBdSeqAndRestartsSeq() throws {
         var machine = Self.machine()
-        _ = machine.nextWill()
-        _ = machine.nextWill()  // bdSeq 1
-        _ = machine.connected(now: 0)
+        _ = Self.connect(&machine)
+        machine.disconnected()
+        _ = Self.connect(&machine)  // bdSeq 1
         _ = machine.samples(device: 0, [(0, .double(1)), (1, .uint16(1))], now: 0)
         _ = machine.samples(device: 0, [(0, .double(9)), (1, .uint16(1))], now: 0)
         let actions = machine.rebirth(now: 1)
@@ -147,6 +174,75 @@ import Testing
             return
         }
         #expect(replayed.seq == 2 && replayed.metrics[0].isHistorical && replayed.metrics[0].timestamp == 50)
+    }
+
+    @Test func refusedReadTurnsTheMetricStaleThenGoodAgain() throws {
+        var machine = Self.machine()
+        _ = Self.connect(&machine)
+        _ = machine.samples(device: 0, [(0, .double(20)), (1, .uint16(3))], now: 1)  // DBIRTH
+        // The device answers but refuses the block of `state`: DDATA with its last value, quality STALE.
+        let refused = machine.samples(device: 0, [(0, .double(20))], failed: [1], now: 2)
+        guard case .publishDData("press-1", let stale)? = refused.first, refused.count == 1 else {
+            Issue.record("expected one DDATA, got \(refused)")
+            return
+        }
+        let alias = machine.devices[0].metrics[1].alias
+        #expect(stale.metrics.count == 1)
+        #expect(stale.metrics[0].alias == alias && stale.metrics[0].value == .uint16(3) && stale.metrics[0].timestamp == 2)
+        #expect(stale.metrics[0].properties?.quality == .stale)
+        // Still refused: nothing new to say.
+        #expect(machine.samples(device: 0, [(0, .double(20))], failed: [1], now: 3).isEmpty)
+        // A rebirth declares it stale too.
+        let births = machine.rebirth(now: 4)
+        let dbirth = Self.payload(births[1])
+        #expect(dbirth.metrics.first { $0.name == "state" }?.properties?.quality == .stale)
+        // Read again, same value: reported anyway, quality GOOD.
+        let back = machine.samples(device: 0, [(0, .double(20)), (1, .uint16(3))], now: 5)
+        guard case .publishDData(_, let good)? = back.first else { Issue.record("no DDATA: \(back)"); return }
+        #expect(good.metrics == [Metric(alias: alias, timestamp: 5, value: .uint16(3), properties: {
+            var properties = PropertySet()
+            properties.quality = .good
+            return properties
+        }())])
+        // A metric refused before it was ever read is null with quality BAD.
+        var fresh = Self.machine()
+        _ = Self.connect(&fresh)
+        _ = fresh.samples(device: 0, [(0, .double(1)), (1, .uint16(1))], now: 1)
+        _ = fresh.deviceFailed(device: 0, now: 2)
+        _ = fresh.samples(device: 0, [(0, .double(1))], now: 3)  // DBIRTH, state unknown
+        let never = fresh.samples(device: 0, [(0, .double(1))], failed: [1], now: 4)
+        guard case .publishDData(_, let bad)? = never.first else { Issue.record("no DDATA: \(never)"); return }
+        #expect(bad.metrics.first?.isNull == true && bad.metrics.first?.properties?.quality == .bad)
+    }
+
+    @Test func primaryHostGatesTheBirthAndItsOfflineStateEndsTheSession() {
+        var machine = EdgeNodeStateMachine(devices: [.init(name: "cnc-1", assetPath: nil, metrics: [("speed", .uint16, nil, 0)])],
+                                           primaryHost: "scada")
+        #expect(Self.connect(&machine).isEmpty)  // connected, but the host has not said online
+        #expect(machine.isConnected && !machine.isOnline)
+        guard case .spool? = machine.samples(device: 0, [(0, .uint16(1))], now: 1).first else {
+            Issue.record("data before the host is online must be spooled")
+            return
+        }
+        let births = machine.primaryHostState(online: true, timestamp: 100, now: 2)
+        #expect(births.count == 2 && machine.isOnline)
+        guard case .publishNBirth(let nbirth)? = births.first else { Issue.record("no NBIRTH"); return }
+        #expect(nbirth.seq == 0 && Self.bdSeq(nbirth) == .int64(0))
+        // An offline STATE older than the online one is a stale Will: ignored.
+        #expect(machine.primaryHostState(online: false, timestamp: 99, now: 3).isEmpty && machine.isOnline)
+        #expect(machine.primaryHostState(online: false, timestamp: 150, now: 4) == [.reconnectForPrimaryHost])
+        #expect(!machine.isOnline)
+        machine.disconnected()
+        #expect(Self.connect(&machine).isEmpty)  // the retained STATE says offline: keep waiting
+        #expect(machine.primaryHostState(online: false, timestamp: 150, now: 5).isEmpty)
+        guard case .spool? = machine.samples(device: 0, [(0, .uint16(2))], now: 6).first else {
+            Issue.record("data while the host is offline must be spooled")
+            return
+        }
+        #expect(machine.primaryHostState(online: true, timestamp: 120, now: 7).isEmpty)  // older: ignored
+        let again = machine.primaryHostState(online: true, timestamp: 200, now: 8)
+        guard case .publishNBirth(let second)? = again.first else { Issue.record("no NBIRTH: \(again)"); return }
+        #expect(Self.bdSeq(second) == .int64(1))
     }
 
     @Test func nodeStatusGoesOutAsNDataWhenChanged() {

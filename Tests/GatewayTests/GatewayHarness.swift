@@ -30,8 +30,12 @@ final class SparkplugRecorder: Sendable {
     let unresolved = LockedValue<[String]>([])
     let group: String
     private let task: Task<Void, Never>
+    private let stateTask: Task<Void, Never>?
 
-    init(group: String, host: String, port: Int, persistentID: String? = nil) async throws {
+    /// `primaryHost`: also act as that Sparkplug host application, publishing its online STATE (retained)
+    /// after every connect, once the subscription is in place, so an edge node waiting for it births only
+    /// when this recorder can see the birth.
+    init(group: String, host: String, port: Int, persistentID: String? = nil, primaryHost: String? = nil) async throws {
         var configuration = MQTTConfiguration(host: host, port: port, clientID: persistentID ?? "rec-\(UUID().uuidString)",
                                               reconnect: .init(minimumDelay: .milliseconds(50), maximumDelay: .milliseconds(200)))
         if persistentID != nil { configuration.makePersistent() }
@@ -39,6 +43,20 @@ final class SparkplugRecorder: Sendable {
         self.group = group
         try await client.connect()
         try await client.subscribe(to: "spBv1.0/\(group)/#", qos: .atLeastOnce)
+        if let primaryHost {
+            let client = self.client
+            let topic = try SparkplugTopic(stateOf: primaryHost).description
+            stateTask = Task {
+                // Resubscribed (sent before this event) ahead of the STATE, so the broker has it first.
+                for await event in client.connectionEvents() {
+                    guard case .connected = event else { continue }
+                    let state = HostState(online: true, timestamp: EdgeNodeService.now())
+                    try? await client.publish(topic: topic, payload: state.encode(), qos: .atLeastOnce, retain: true)
+                }
+            }
+        } else {
+            stateTask = nil
+        }
         let seen = self.seen
         let unresolved = self.unresolved
         let client = self.client
@@ -91,7 +109,21 @@ final class SparkplugRecorder: Sendable {
         try await client.publish(topic: topic.description, payload: try payload.encode(), qos: .atMostOnce)
     }
 
+    /// Publishes a STATE of host `id` (retained, QoS 1) as a host application would.
+    func publishState(of id: String, online: Bool, timestamp: UInt64) async throws {
+        try await client.publish(topic: SparkplugTopic(stateOf: id).description,
+                                 payload: HostState(online: online, timestamp: timestamp).encode(),
+                                 qos: .atLeastOnce, retain: true)
+    }
+
+    /// Removes the retained STATE of host `id`.
+    func clearState(of id: String) async throws {
+        try await client.publish(topic: SparkplugTopic(stateOf: id).description, payload: [], qos: .atLeastOnce,
+                                 retain: true)
+    }
+
     func stop() async {
+        stateTask?.cancel()
         task.cancel()
         await client.disconnect()
     }
@@ -123,11 +155,12 @@ struct RunningGateway {
 
 /// A gateway configuration for one test device: a unique group id and spool file per test.
 func gatewayYAML(group: String, port: Int, interval: String = "100ms", spoolLimit: Int = 100_000,
-                 extraTags: String = "") -> String {
+                 primaryHost: String? = nil, extraTags: String = "") -> String {
     let spool = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString).sqlite").path
     return """
         groupId: \(group)
         edgeNodeId: edge-1
+        \(primaryHost.map { "primaryHostId: \($0)" } ?? "")
         spool: {path: \(spool), maxMessages: \(spoolLimit), replayRate: 1000}
         pollGroups:
           - {name: fast, interval: \(interval)}

@@ -6,8 +6,9 @@ import TestSupport
 @testable import Gateway
 
 /// Every register change reaches the broker as a DDATA carrying the new, scaled value, end to end (device,
-/// poll, state machine, mosquitto, subscriber). It also prints the latency p50/p99 for docs/gateway.md;
-/// speed is reported, not asserted (a loaded CI machine is slow, not wrong).
+/// poll, state machine, mosquitto, subscriber). It prints the debug build's latency, but the release figures
+/// in docs/benchmarks.md come from bench/gateway/latency.sh; speed is not asserted (a loaded CI machine is
+/// slow, not wrong).
 @Suite(.serialized) struct LatencyTests {
     @Test func everyRegisterChangeArrivesAsDData() async throws {
         let (host, port) = try broker()

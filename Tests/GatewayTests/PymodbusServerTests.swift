@@ -57,7 +57,7 @@ import TestSupport
             """)
         let poller = DevicePoller(index: 0, device: config.devices[0], pollGroups: config.pollGroups,
                                   maxGap: config.maxGap, logger: .init(label: "test"))
-        let values = try await poller.readAll().get()
+        let values = try await poller.readAll().get().values
         let byName = Dictionary(uniqueKeysWithValues: values.map { (config.devices[0].tags[$0.0].name, $0.1) })
         #expect(byName["signed"] == .int16(-200))
         #expect(byName["wide"] == .uint32(65538))

@@ -5,15 +5,16 @@ import TestSupport
 
 @testable import Gateway
 
-/// A mosquitto of the test's own (ports 18861…18869) with persistence, so it can be stopped and restarted
-/// on the same port with the recorder's session and queued messages intact.
+/// A mosquitto of the test's own (ports 18861…18869). With `persistent`, it can be stopped and restarted
+/// on the same port with the recorder's session and queued messages intact; without, a restart forgets
+/// sessions and retained messages, as a broker that crashed without persistence does.
 final class OwnBroker: @unchecked Sendable {
     // @unchecked: `process` is only replaced by start()/stop(), which the single test task calls in turn.
     let port: Int
     let directory: URL
     private var process: ChildProcess?
 
-    init() throws {
+    init(persistent: Bool = true) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("gw-mosquitto-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         port = Int.random(in: 18861...18869)
@@ -21,7 +22,7 @@ final class OwnBroker: @unchecked Sendable {
             listener \(port) 127.0.0.1
             allow_anonymous true
             user root
-            persistence true
+            persistence \(persistent)
             persistence_location \(directory.path)/
             queue_qos0_messages true
             max_queued_messages 0

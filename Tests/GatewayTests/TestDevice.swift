@@ -11,6 +11,11 @@ final class TestDevice: ModbusRequestHandler {
     /// When set, every read of holding registers first increments register 2 (a counter that changes on
     /// every poll, so every poll produces a DDATA).
     let counting = Mutex(false)
+    /// With `counting`: how many registers from 10 on also increment on every read (load for the tests).
+    let churn = Mutex(0)
+    /// Holding-register reads starting at these addresses get exception 2 (illegal data address), as a
+    /// device refuses a block it does not serve; the other reads are answered.
+    let refusing = Mutex<Set<UInt16>>([])
 
     init() {
         tables = Mutex(ModbusDataTables(coils: 16, discreteInputs: 16, holdingRegisters: 64, inputRegisters: 64,
@@ -20,9 +25,16 @@ final class TestDevice: ModbusRequestHandler {
     func reply(to request: ModbusRequest, unit: UInt8) -> ModbusReply {
         if silent.withLock({ $0 }) { return .noResponse }
         requests.withLock { $0.append(request) }
+        if case .readHoldingRegisters(let address, _) = request, refusing.withLock({ $0.contains(address) }) {
+            return .respond(.exception(function: request.functionCode.rawValue, code: .illegalDataAddress))
+        }
         let count = counting.withLock { $0 }
+        let churn = self.churn.withLock { $0 }
         return .respond(tables.withLock { tables in
-            if count, case .readHoldingRegisters = request { tables.holdingRegisters[2] &+= 1 }
+            if count, case .readHoldingRegisters = request {
+                tables.holdingRegisters[2] &+= 1
+                for register in 10..<min(10 + churn, 64) { tables.holdingRegisters[register] &+= 1 }
+            }
             return tables.serve(request)
         })
     }

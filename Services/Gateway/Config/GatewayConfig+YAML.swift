@@ -170,9 +170,10 @@ private struct ConfigReader {
 
     mutating func gateway(_ root: Located?) -> GatewayConfig? {
         guard let root = mapping(root ?? Located(node: Node([(Node, Node)]()), path: "")) else { return nil }
-        checkKeys(root, ["groupId", "edgeNodeId", "maxGap", "spool", "pollGroups", "devices"])
+        checkKeys(root, ["groupId", "edgeNodeId", "primaryHostId", "maxGap", "spool", "pollGroups", "devices"])
         let group = string(root, "groupId", identifier: true)
         let edge = string(root, "edgeNodeId", identifier: true)
+        let primaryHost = root.child("primaryHostId") == nil ? nil : string(root, "primaryHostId", identifier: true)
         let maxGap = integer(root, "maxGap", default: 8, range: 0...125)
 
         var spool = SpoolConfig(path: "gateway-spool.sqlite", maxMessages: 100_000, replayRate: 200)
@@ -230,7 +231,7 @@ private struct ConfigReader {
 
         guard let group, let edge, let maxGap else { return nil }
         return GatewayConfig(groupID: group, edgeNodeID: edge, maxGap: maxGap, spool: spool,
-                             pollGroups: pollGroups, devices: devices)
+                             pollGroups: pollGroups, devices: devices, primaryHostID: primaryHost)
     }
 
     mutating func device(_ at: Located, pollGroups: [PollGroupConfig], maxGap: Int) -> DeviceConfig? {

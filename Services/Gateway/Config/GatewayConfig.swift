@@ -5,6 +5,9 @@ import Modbus
 ///
 /// Keys (type, default):
 /// - `groupId` (Sparkplug group id, required), `edgeNodeId` (required): ids without `+ / #`
+/// - `primaryHostId` (Sparkplug host id, optional): the node waits for `spBv1.0/STATE/<id>` online before its
+///   NBIRTH and leaves the session when that host goes offline (data is spooled meanwhile); without it the
+///   node births as soon as it is connected
 /// - `maxGap` (registers a single read may bridge between two tags, integer 0…125, default 8)
 /// - `spool.path` (SQLite file, default `gateway-spool.sqlite`), `spool.maxMessages` (integer ≥ 1, default
 ///   100000), `spool.replayRate` (messages per second, > 0, default 200)
@@ -26,6 +29,8 @@ struct GatewayConfig: Sendable, Equatable {
     var spool: SpoolConfig
     var pollGroups: [PollGroupConfig]
     var devices: [DeviceConfig]
+    /// The Sparkplug host application whose STATE gates the births; nil: none.
+    var primaryHostID: String? = nil
 }
 
 extension GatewayConfig {

@@ -6,8 +6,9 @@ import Sparkplug
 
 /// What a device poller reports to the edge node.
 enum PollOutcome: Sendable {
-    /// Values read in one poll (index into the device's tags, value).
-    case samples(device: Int, [(Int, MetricValue)])
+    /// Values read in one poll (index into the device's tags, value), and the tags whose block the device
+    /// refused (Modbus exception): their metrics turn STALE.
+    case samples(device: Int, [(Int, MetricValue)], refused: [Int])
     /// The device did not answer after its retries: it is gone until a later poll succeeds.
     case failed(device: Int, ModbusError)
 }
@@ -36,17 +37,24 @@ struct DevicePoller: Sendable {
         self.logger = logger
     }
 
-    /// Reads every tag once (all groups): the values, or the error that stopped it. Used by `gateway check`
-    /// and by each poll.
-    func readAll(plans: [ReadPlan]? = nil) async -> Result<[(Int, MetricValue)], ModbusError> {
+    /// What one poll read: values (index into the device's tags, value) and the tags the device refused.
+    struct Reading: Sendable {
         var values: [(Int, MetricValue)] = []
+        var refused: [Int] = []
+    }
+
+    /// Reads every tag once (all groups): the values and refused tags, or the error that stopped it. Used by
+    /// `gateway check` and by each poll.
+    func readAll(plans: [ReadPlan]? = nil) async -> Result<Reading, ModbusError> {
+        var reading = Reading()
         for plan in plans ?? groups.map(\.plan) {
             for read in plan.reads {
                 switch await perform(read) {
-                case .success(let decoded): values += decoded
+                case .success(let decoded): reading.values += decoded
                 case .failure(let error) where error.code == .deviceException:
                     // The device is there but refuses this block (wrong address, unsupported function):
-                    // its tags stay unknown; the others still count.
+                    // its tags go stale; the others still count.
+                    reading.refused += read.tags
                     Metrics.Counter(label: "gateway_poll_errors_total",
                                     dimensions: [("device", device.name), ("kind", error.code.rawValue)]).increment()
                     logger.warning("read refused", metadata: [
@@ -57,7 +65,7 @@ struct DevicePoller: Sendable {
                 }
             }
         }
-        return .success(values)
+        return .success(reading)
     }
 
     /// One read with its retries.
@@ -94,9 +102,9 @@ struct DevicePoller: Sendable {
             duration.recordNanoseconds(Int64((clock.now - start).nanoseconds))
             polls.increment()
             switch result {
-            case .success(let values):
+            case .success(let reading):
                 backoff = nil
-                await report(.samples(device: index, values))
+                await report(.samples(device: index, reading.values, refused: reading.refused))
                 for group in dueGroups {
                     // Fixed rate, but never a burst of catch-up polls after a stall.
                     due[group] = max(due[group] + groups[group].interval, now)

@@ -19,6 +19,9 @@ struct EdgeNodeStateMachine: Sendable {
         /// DATA produced while there is no session: for the store-and-forward spool, metrics already flagged
         /// historical, no seq (it gets one when replayed).
         case spool(device: String, Payload)
+        /// The primary host went offline: NDEATH (the broker publishes the Will on a DISCONNECT with reason
+        /// 0x04), disconnect, and connect again (a new bdSeq), then wait for the host before the NBIRTH.
+        case reconnectForPrimaryHost
     }
 
     /// One metric the node declares: its name, alias, datatype and static properties.
@@ -49,6 +52,13 @@ struct EdgeNodeStateMachine: Sendable {
         var current: [MetricValue?]
         var currentTime: [UInt64]
         var reported: [MetricValue?]
+        /// The metric's last read was refused (Modbus exception): `current` is the last good value, if any.
+        var failed: [Bool]
+
+        func quality(_ position: Int) -> Quality {
+            if current[position] == nil { return .bad }
+            return failed[position] ? .stale : .good
+        }
     }
 
     let devices: [DeviceModel]
@@ -58,14 +68,27 @@ struct EdgeNodeStateMachine: Sendable {
     private var nodeReported: [MetricValue?]
     private var bdSeqCounter: BirthDeathSequence
     private var seq = SequenceNumber()
-    /// The bdSeq of the Will of the connection being made or held; the NBIRTH repeats it.
+    /// The bdSeq of the accepted connection (the value its Will carries); the NBIRTH repeats it.
     private(set) var bdSeq: Int64?
+    /// The bdSeq offered in the Will of connect attempts since the last accepted connection: a refused
+    /// attempt reuses it, so bdSeq advances once per new connection, not per attempt.
+    private var offeredBdSeq: Int64?
     /// True between the NBIRTH of a session and its end: DATA may be published.
     private(set) var isOnline = false
+    /// True while the MQTT session is up (NCMD/DCMD subscribed), born or not.
+    private(set) var isConnected = false
+    /// The Sparkplug host id whose STATE gates the NBIRTH (nil: birth as soon as connected).
+    let primaryHost: String?
+    /// The primary host's last valid STATE said online (reset on every disconnect: the retained STATE of the
+    /// next session decides again).
+    private(set) var primaryHostOnline = false
+    /// The timestamp of the last valid STATE of the primary host; older STATE messages are ignored.
+    private var primaryHostTimestamp: UInt64 = 0
 
     /// Builds the metric catalog; aliases are assigned in configuration order (node metrics first), so the
     /// same configuration gives the same aliases after a restart (the spool relies on it).
-    init(devices: [DeviceModel.Input], initialBdSeq: UInt8 = 0) {
+    init(devices: [DeviceModel.Input], initialBdSeq: UInt8 = 0, primaryHost: String? = nil) {
+        self.primaryHost = primaryHost
         var alias: UInt64 = 1
         nodeMetrics = Self.nodeMetricNames.map { name, type in
             defer { alias += 1 }
@@ -81,19 +104,29 @@ struct EdgeNodeStateMachine: Sendable {
         deviceStates = self.devices.map {
             DeviceState(current: Array(repeating: nil, count: $0.metrics.count),
                         currentTime: Array(repeating: 0, count: $0.metrics.count),
-                        reported: Array(repeating: nil, count: $0.metrics.count))
+                        reported: Array(repeating: nil, count: $0.metrics.count),
+                        failed: Array(repeating: false, count: $0.metrics.count))
         }
         nodeCurrent = [.uint32(0), .uint64(0), .uint64(0), .uint64(0), .uint64(0)]
         nodeReported = Array(repeating: nil, count: nodeMetrics.count)
         bdSeqCounter = BirthDeathSequence(initialBdSeq)
     }
 
-    /// The Will for the connection about to be made: NDEATH with a new bdSeq (Sparkplug 3.0: +1 on every
-    /// CONNECT, 255 wraps to 0). Called before every connect attempt, including libmosquitto's reconnects.
+    /// The Will for the connection about to be made: NDEATH with the bdSeq this connection will have if the
+    /// broker accepts it. Called before every connect attempt (libmosquitto would reuse the last Will on its
+    /// own reconnects); an attempt that fails reuses the value, so an outage with many refused attempts does
+    /// not skip numbers (Sparkplug 3.0: +1 per new connection, 255 wraps to 0).
     mutating func nextWill() -> Payload {
-        let value = bdSeqCounter.next()
-        bdSeq = value
+        let value = offeredBdSeq ?? bdSeqCounter.next()
+        offeredBdSeq = value
         return Self.death(bdSeq: value)
+    }
+
+    /// The broker accepted the connection (CONNACK): the offered bdSeq is this session's; the next
+    /// connection gets the following one. Called on the MQTT network thread before `connected(now:)`.
+    mutating func connectionAccepted() {
+        if let offeredBdSeq { bdSeq = offeredBdSeq }
+        offeredBdSeq = nil
     }
 
     /// The NDEATH of the current session (a graceful stop publishes it itself).
@@ -104,16 +137,42 @@ struct EdgeNodeStateMachine: Sendable {
         Payload(metrics: [Metric(name: "bdSeq", datatype: .int64, value: .int64(bdSeq))])
     }
 
-    /// The session is established and NCMD/DCMD are subscribed: NBIRTH, then a DBIRTH per answering device.
+    /// The session is established and NCMD/DCMD (and the primary host's STATE) are subscribed: NBIRTH, then a
+    /// DBIRTH per answering device; with a primary host, only once its STATE says online.
     mutating func connected(now: UInt64) -> [Action] {
+        isConnected = true
+        guard primaryHost == nil || primaryHostOnline else { return [] }
         isOnline = true
         return births(now: now)
     }
 
     /// The session ended (broker gone, or a stop): DATA goes to the spool until the next NBIRTH.
     mutating func disconnected() {
+        isConnected = false
+        isOnline = false
+        primaryHostOnline = false
+        for index in deviceStates.indices { deviceStates[index].born = false }
+    }
+
+    /// A STATE message of the primary host (`spBv1.0/STATE/<host>`, `{"online":…,"timestamp":…}`).
+    /// Sparkplug 3.0: online with a timestamp at least the last one seen allows the NBIRTH; offline with a
+    /// timestamp at least the last online one ends the session (NDEATH, disconnect, connect again and wait);
+    /// older STATE messages are ignored.
+    mutating func primaryHostState(online: Bool, timestamp: UInt64, now: UInt64) -> [Action] {
+        guard primaryHost != nil, timestamp >= primaryHostTimestamp else { return [] }
+        primaryHostTimestamp = timestamp
+        if online {
+            guard !primaryHostOnline else { return [] }
+            primaryHostOnline = true
+            guard isConnected, !isOnline else { return [] }
+            isOnline = true
+            return births(now: now)
+        }
+        primaryHostOnline = false
+        guard isOnline else { return [] }
         isOnline = false
         for index in deviceStates.indices { deviceStates[index].born = false }
+        return [.reconnectForPrimaryHost]
     }
 
     /// NCMD `Node Control/Rebirth` = true: NBIRTH (seq 0, same bdSeq) and every DBIRTH again.
@@ -149,7 +208,7 @@ struct EdgeNodeStateMachine: Sendable {
             if let unit = model.unit { properties.engineeringUnit = unit }
             if let path = device.assetPath { properties["asset"] = PropertyValue(.string(path)) }
             let value = state.current[position]
-            properties.quality = value == nil ? .bad : .good
+            properties.quality = state.quality(position)
             let time = state.currentTime[position] == 0 ? now : state.currentTime[position]
             return Metric(name: model.name, alias: model.alias, timestamp: time, datatype: model.datatype,
                           value: value, isNull: value == nil, properties: properties)
@@ -160,23 +219,39 @@ struct EdgeNodeStateMachine: Sendable {
         return .publishDBirth(device: device.name, Payload(timestamp: now, metrics: metrics, seq: seq.next()))
     }
 
-    /// A successful read of some of a device's metrics (index into the device's metrics, value). A device
-    /// that was not answering is born again; otherwise changed values beyond their deadband are reported.
-    mutating func samples(device index: Int, _ values: [(Int, MetricValue)], now: UInt64) -> [Action] {
+    /// A poll of a device that answered: the values read (index into the device's metrics, value) and the
+    /// metrics whose read the device refused (`failed`, a Modbus exception for their block). A device that
+    /// was not answering is born again; otherwise changed values beyond their deadband are reported, and a
+    /// metric whose quality changes is reported with its `Quality` property: a refused read turns the last
+    /// value STALE (500; BAD, 0, with a null value when there was none), the next good read makes it GOOD
+    /// (192) again, whatever the deadband says.
+    mutating func samples(device index: Int, _ values: [(Int, MetricValue)], failed: [Int] = [],
+                          now: UInt64) -> [Action] {
         guard devices.indices.contains(index) else { return [] }
+        var qualityChanged: Set<Int> = []
         for (position, value) in values where deviceStates[index].current.indices.contains(position) {
+            if deviceStates[index].failed[position] { qualityChanged.insert(position) }
+            deviceStates[index].failed[position] = false
             deviceStates[index].current[position] = value
             deviceStates[index].currentTime[position] = now
+        }
+        for position in failed where deviceStates[index].failed.indices.contains(position) {
+            guard !deviceStates[index].failed[position] else { continue }
+            deviceStates[index].failed[position] = true
+            deviceStates[index].currentTime[position] = now
+            qualityChanged.insert(position)
         }
         if !deviceStates[index].answering {
             deviceStates[index].answering = true
             if isOnline { return [deviceBirth(index, now: now)] }
         }
-        return report(device: index, values.map(\.0).filter { position in
+        let changed = values.map(\.0).filter { position in
             let state = deviceStates[index]
             guard state.current.indices.contains(position), let value = state.current[position] else { return false }
             return Self.changed(value, from: state.reported[position], deadband: devices[index].metrics[position].deadband)
-        }, now: now)
+        }
+        return report(device: index, Array(Set(changed).union(qualityChanged)).sorted(), qualityChanged: qualityChanged,
+                      now: now)
     }
 
     /// A write was accepted by the device: report the new value whatever the deadband says.
@@ -189,16 +264,25 @@ struct EdgeNodeStateMachine: Sendable {
         return report(device: index, [position], now: now)
     }
 
-    private mutating func report(device index: Int, _ positions: [Int], now: UInt64) -> [Action] {
+    private mutating func report(device index: Int, _ positions: [Int], qualityChanged: Set<Int> = [],
+                                 now: UInt64) -> [Action] {
         guard !positions.isEmpty else { return [] }
         let device = devices[index]
         var state = deviceStates[index]
         // Sparkplug 3.0: DATA metrics carry the alias only (no name, no datatype) and their own timestamp.
         let metrics = positions.compactMap { position -> Metric? in
-            guard let value = state.current[position] else { return nil }
-            state.reported[position] = value
-            return Metric(alias: device.metrics[position].alias, timestamp: state.currentTime[position],
-                          value: value, isHistorical: !isOnline)
+            let value = state.current[position]
+            let alias = device.metrics[position].alias, time = state.currentTime[position]
+            guard qualityChanged.contains(position) else {
+                guard let value else { return nil }
+                state.reported[position] = value
+                return Metric(alias: alias, timestamp: time, value: value, isHistorical: !isOnline)
+            }
+            var properties = PropertySet()
+            properties.quality = state.quality(position)
+            if let value { state.reported[position] = value }
+            return Metric(alias: alias, timestamp: time, value: value, isNull: value == nil, isHistorical: !isOnline,
+                          properties: properties)
         }
         deviceStates[index] = state
         guard !metrics.isEmpty else { return [] }
@@ -217,6 +301,7 @@ struct EdgeNodeStateMachine: Sendable {
         deviceStates[index].answering = false
         deviceStates[index].born = false
         deviceStates[index].current = Array(repeating: nil, count: devices[index].metrics.count)
+        deviceStates[index].failed = Array(repeating: false, count: devices[index].metrics.count)
         guard isOnline && wasBorn else { return [] }
         return [.publishDDeath(device: devices[index].name, Payload(timestamp: now, seq: seq.next()))]
     }

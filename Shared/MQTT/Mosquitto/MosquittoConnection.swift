@@ -323,6 +323,7 @@ final class MosquittoConnection: Sendable {
             state.connectWaiters = []
             return (waiters, sessionPresent ? [] : state.subscriptions)
         }
+        configuration.onConnectionAccepted?()
         for subscription in resubscribe {
             // Results come back as onSubscribe for a mid nobody waits on; refusals are logged there.
             let (rc, _) = handle.subscribe(subscription.filter, qos: subscription.qos)

@@ -2,7 +2,7 @@
 # Gateway polling throughput against simulate's default plant, with a libmodbus client against the same server
 # in the same run for reference.
 #
-#   Tests/GatewayTests/Scripts/gateway-bench.sh BUILD_DIR MQTT_PORT [SECONDS]
+#   bench/gateway/tag-reads.sh BUILD_DIR MQTT_PORT [SECONDS]
 #
 # BUILD_DIR holds release builds of `gateway` and `simulate` (swift build -c release --product …). Starts the
 # plant on 26800…26809, the gateway with every tag of deploy/gateway/default.yaml in one poll group at 1 ms
@@ -12,7 +12,7 @@
 set -euo pipefail
 build=$1 mqtt_port=$2 seconds=${3:-20}
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../../.." && pwd)
+root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
