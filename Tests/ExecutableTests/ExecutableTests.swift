@@ -90,6 +90,21 @@ struct ExecutableTests {
         #expect(service.logLines.contains { $0.contains("stopped cleanly") })
     }
 
+    @Test(arguments: executables)
+    func stopsOnSIGTERMWhileTheBrokerRefusesConnections(name: String) async throws {
+        var environment = try Self.isolated(prefix: TestEnvironment.uniqueName("uns"))
+        // A port nothing listens on: every connect attempt is refused.
+        environment["MQTT_URL"] = "mqtt://127.0.0.1:1"
+        let service = try RunningService(
+            name, arguments: ["--http-port", "0", "--log-format", "json", "--instance", "refused-test"],
+            environment: environment)
+        defer { service.terminate() }
+        _ = try await service.waitForLog { $0.contains("Connection refused") }
+        service.terminate()  // SIGTERM
+        let status = try await service.waitForExit()
+        #expect(status == 0, "\(name) did not stop cleanly on SIGTERM while the broker was down")
+    }
+
     @Test func retainedStatusIsOnlineWhileRunningAndOfflineAfterSIGTERM() async throws {
         let prefix = TestEnvironment.uniqueName("uns")
         let topic = "\(prefix)/_svc/gateway/status/status-test"

@@ -111,17 +111,26 @@ public final class StreamHost: Service {
             try await ingest.subscribe(to: filter, qos: .atLeastOnce)
         }
         ingest.start()
-        await Self.waitUntilConnected(ingest)
+        await Self.waitUntilConnectedOrShutdown(ingest)
         if let sequence {
             for filter in sequenceFilters {
                 try await sequence.subscribe(to: filter, qos: .atLeastOnce)
             }
             sequence.start()
-            await Self.waitUntilConnected(sequence)
+            await Self.waitUntilConnectedOrShutdown(sequence)
         }
         if isPrimary { try await host.subscribe(to: stateTopic, qos: .atLeastOnce) }
         host.start()
-        await Self.waitUntilConnected(host)
+        await Self.waitUntilConnectedOrShutdown(host)
+        if Task.isShuttingDownGracefully {
+            // SIGTERM while the broker was still refusing us: nothing was consumed, nothing to flush.
+            logger.info("stopped before the broker accepted a connection")
+            await ingest.disconnect()
+            await sequence?.disconnect()
+            await host.disconnect()
+            if providedStore == nil { await store.close() }
+            return
+        }
         health.set("stream", healthy: true, detail: "role=\(config.role.rawValue)")
         logger.info("stream host running", metadata: ["config": "\(config)"])
 
@@ -163,6 +172,12 @@ public final class StreamHost: Service {
         if providedStore == nil { await store.close() }
         health.set("stream", healthy: false, detail: "stopped")
         try outcome.get()
+    }
+
+    /// Returns once `client` reports a connection, or at a graceful shutdown (SIGTERM while the broker is down
+    /// must still stop the service).
+    private static func waitUntilConnectedOrShutdown(_ client: MQTTClient) async {
+        await cancelWhenGracefulShutdown { await waitUntilConnected(client) }
     }
 
     /// Returns once `client` reports a connection (or the task is cancelled).
