@@ -9,6 +9,13 @@ public struct DocumentChunk: Sendable, Hashable {
     public var lastLine: Int
     /// The cleaned text (no front matter, HTML or shortcodes).
     public var text: String
+
+    public init(heading: String, firstLine: Int, lastLine: Int, text: String) {
+        self.heading = heading
+        self.firstLine = firstLine
+        self.lastLine = lastLine
+        self.text = text
+    }
 }
 
 /// Turns a Markdown or plain-text file into chunks: front matter, HTML tags and template shortcodes are

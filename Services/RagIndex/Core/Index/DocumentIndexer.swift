@@ -46,6 +46,8 @@ public struct DocumentIndexer: Sendable {
         var known = try await store.documentHashes()
         var report = IndexingReport()
         for (position, relative) in files.enumerated() {
+            // Between files, so a stop during a long first index leaves every finished file in place.
+            try Task.checkCancellation()
             let url = URL(fileURLWithPath: folder).appendingPathComponent(relative)
             guard let data = FileManager.default.contents(atPath: url.path) else {
                 throw RagError(code: .documentUnreadable, message: "cannot read \(url.path)", context: "index")

@@ -28,7 +28,17 @@ public struct RagService: Service {
         let metrics = RagMetrics()
         if let docs = config.docs {
             health.set("index", healthy: false, detail: "indexing \(docs)")
-            let report = try await DocumentIndexer(store: store, embedder: embedder).index(folder: docs)
+            // SIGTERM during a long first index stops it between two files instead of waiting for the end.
+            let report: IndexingReport
+            do {
+                report = try await cancelWhenGracefulShutdown {
+                    try await DocumentIndexer(store: store, embedder: embedder).index(folder: docs)
+                }
+            } catch is CancellationError {
+                logger.notice("indexing stopped by shutdown", metadata: ["folder": "\(docs)"])
+                await store.close()
+                return
+            }
             logger.info("indexed", metadata: ["folder": "\(docs)", "added": "\(report.added)", "updated": "\(report.updated)",
                                               "removed": "\(report.removed)", "unchanged": "\(report.unchanged)",
                                               "chunks": "\(report.chunks)"])
