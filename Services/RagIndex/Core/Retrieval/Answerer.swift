@@ -136,14 +136,19 @@ public struct Answerer: Sendable {
     /// The sentences of the top passages closest to the question (cosine of their embeddings, plus a small
     /// bonus for the passage's rank), at most three, each followed by its source number.
     func extract(_ question: String, passages: [RetrievedPassage]) async -> String {
-        var candidates: [(sentence: String, source: Int, rankBonus: Float)] = []
+        var candidates: [(sentence: String, context: String, source: Int, rankBonus: Float)] = []
         for (index, passage) in passages.prefix(3).enumerated() {
+            // A sentence is judged with its section title ("Fault 111: die jam"): "A part is stuck" alone
+            // does not say which fault it explains.
+            var title = ""
+            if case .document(let chunk) = passage.origin,
+               let last = chunk.heading.components(separatedBy: " > ").last { title = last + ": " }
             for sentence in Self.sentences(passage.text) {
-                candidates.append((sentence, index + 1, Float(2 - index) * 0.03))
+                candidates.append((sentence, title + sentence, index + 1, Float(2 - index) * 0.03))
             }
         }
         guard !candidates.isEmpty else { return "" }
-        let vectors = await retriever.embedOffPool([question] + candidates.map(\.sentence))
+        let vectors = await retriever.embedOffPool([question] + candidates.map(\.context))
         let query = vectors[0]
         let scored = candidates.enumerated().map { offset, candidate in
             (offset, zip(query, vectors[offset + 1]).reduce(Float(0)) { $0 + $1.0 * $1.1 } + candidate.rankBonus)
