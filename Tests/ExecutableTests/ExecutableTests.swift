@@ -45,7 +45,8 @@ struct ExecutableTests {
         return ["MQTT_URL": try brokerURL(), "UNS_PREFIX": prefix,
                 "MODBUS_PORT": String(Int.random(in: 30000...39000)),
                 "STREAM_GROUPS": unique, "STREAM_HOST_ID": unique,
-                "STREAM_STORE": "sqlite:\(directory)/stream.db", "STREAM_JOURNAL": "\(directory)/stream.journal"]
+                "STREAM_STORE": "sqlite:\(directory)/stream.db", "STREAM_JOURNAL": "\(directory)/stream.journal",
+                "RAG_INDEX": "\(directory)/rag-index.sqlite"]
     }
 
     /// Starts `name` on a free HTTP port and returns it with the port it logged.
