@@ -13,7 +13,9 @@
 #                   pids (one "name pid" line per process while running)
 #   MQTT_PORT 1883, API_PORT 8080, GATEWAY_PORT 9101, STREAM_PORT 9102, SIMULATE_PORT 9103, RAG_PORT 9104
 #   MQTTS_PORT      also open a TLS listener (certificates from `make certs` in TLS_DIR, default deploy/certs)
-#   HEALTH_TIMEOUT  seconds to wait for every /health (default 120; rag-index indexes docs/ at start)
+#   HEALTH_TIMEOUT  seconds to wait for every /health (default 300: the first start of rag-index embeds all of
+#                   docs/, 1–3 minutes on 2 cores; later starts re-index only changed files)
+#   RAG_DOCS        the folder rag-index indexes (default docs/); RAG_MODEL_DIR its model (.models/…)
 #   CONFIG          release (default) or debug, when building
 # simulate serves the default plant's Modbus devices on 127.0.0.1:5020…5029 (deploy/gateway/default.yaml).
 set -euo pipefail
@@ -41,7 +43,7 @@ gateway_port=${GATEWAY_PORT:-9101}
 stream_port=${STREAM_PORT:-9102}
 simulate_port=${SIMULATE_PORT:-9103}
 rag_port=${RAG_PORT:-9104}
-health_timeout=${HEALTH_TIMEOUT:-120}
+health_timeout=${HEALTH_TIMEOUT:-300}
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -140,11 +142,9 @@ api_args=()
 has_option api --store && api_args+=(--store "sqlite:$data/api.db")
 start api MQTT_URL="$(url api "$MQTT_PASSWORD_API")" HTTP_PORT="$api_port" INSTANCE=api-1 \
     -- "$bin/api" "${api_args[@]}"
-rag_args=()
-has_option rag-index --index && rag_args+=(--index "$data/rag.db")
-has_option rag-index --docs && rag_args+=(--docs "$repo/docs")
 start rag-index MQTT_URL="$(url rag-index "$MQTT_PASSWORD_RAG_INDEX")" HTTP_PORT="$rag_port" INSTANCE=rag-index-1 \
-    -- "$bin/rag-index" "${rag_args[@]}"
+    RAG_MODEL_DIR="${RAG_MODEL_DIR:-$repo/.models/all-MiniLM-L6-v2}" \
+    -- "$bin/rag-index" --index "$data/rag.db" --docs "${RAG_DOCS:-$repo/docs}"
 
 # --- healthy? /health answers 200 for ok and degraded (a field device down), 503 while a critical check fails.
 ports=("" "$simulate_port" "$gateway_port" "$stream_port" "$api_port" "$rag_port")

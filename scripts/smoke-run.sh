@@ -29,6 +29,9 @@ free_port() {
 fail() { echo "smoke: FAIL: $*" >&2; echo "smoke: logs in $data/logs" >&2; KEEP_DATA=1; exit 1; }
 
 export SHOPFLOOR_DATA=$data
+# rag-index embeds what it indexes at start: the machine manuals (seconds) rather than all of docs/ (minutes);
+# retrieval over docs/ is RagIndexTests' job.
+export RAG_DOCS=${RAG_DOCS:-$PWD/docs/manuals}
 MQTT_PORT=$(free_port); API_PORT=$(free_port); GATEWAY_PORT=$(free_port)
 STREAM_PORT=$(free_port); SIMULATE_PORT=$(free_port); RAG_PORT=$(free_port)
 export MQTT_PORT API_PORT GATEWAY_PORT STREAM_PORT SIMULATE_PORT RAG_PORT
