@@ -64,6 +64,9 @@ struct APIOptions: ParsableArguments {
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "admin", abstract: "Manage users directly in the store.",
                                                     subcommands: [CreateAdmin.self])
+
+    /// The root command, whose `--store` (and API_STORE) the subcommands use.
+    @ParentCommand var root: APICommand
 }
 
 /// `api admin create --user NAME [--password-file F]`: the first admin (there is never a default password).
@@ -77,8 +80,8 @@ struct CreateAdmin: AsyncParsableCommand {
     var passwordFile: String?
     @Option(name: .customLong("role"), help: "admin, operator or viewer (default admin)")
     var role: String = "admin"
-    @Option(name: .customLong("store"), help: "sqlite:PATH or postgres://… (API_STORE; default sqlite:api.db)")
-    var store: String?
+    /// `--store` is the root command's (`api --store URL admin create …` or API_STORE).
+    @ParentCommand var admin: AdminCommand
 
     func run() async throws {
         guard let role = Role(rawValue: role) else {
@@ -95,7 +98,7 @@ struct CreateAdmin: AsyncParsableCommand {
         }
         let password = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
             .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
-        let config = try APIConfig(flags: APIFlags(store: store), environment: ProcessInfo.processInfo.environment,
+        let config = try APIConfig(flags: APIFlags(store: admin.root.api.store), environment: ProcessInfo.processInfo.environment,
                                    defaultPublicDirectory: nil)
         let store = try await APIStore.open(config.store, logger: Logger(label: "api.admin"))
         do {
