@@ -205,11 +205,19 @@ struct APIServerTests {
             #expect(try await http.get("/v1/oee?asset=\(line)&from=2026-11-20T09:00:00Z&to=2026-11-20T08:00:00Z", token: server.viewer).status == 400)
             #expect(try await http.get("/v1/oee?asset=\(line)&from=yesterday", token: server.viewer).errorMessage.contains("RFC 3339"))
 
-            // The lifecycle was published as CloudEvents.
-            let messages = try await watcher.messages.first(4)
+            // Pause, resume, cancel on a second order.
+            _ = try await http.post("/v1/workorders", json: ["id": "WO-2", "product": "BRK-1", "quantityTarget": 5, "asset": line],
+                                    token: server.operatorToken)
+            for action in ["release", "start", "pause", "start", "cancel"] {
+                #expect(try await http.post("/v1/workorders/WO-2/\(action)", token: server.operatorToken).status == 200)
+            }
+
+            // The lifecycle was published as CloudEvents (resuming has no event of its own).
+            let messages = try await watcher.messages.first(9)
             let types = messages.compactMap { try? CloudEventAttributes.decode(from: Data($0.payload)).type }
             #expect(types == [WorkOrderCreated.eventType, WorkOrderReleased.eventType, WorkOrderStarted.eventType,
-                              WorkOrderCompleted.eventType])
+                              WorkOrderCompleted.eventType, WorkOrderCreated.eventType, WorkOrderReleased.eventType,
+                              WorkOrderStarted.eventType, WorkOrderPaused.eventType, WorkOrderCancelled.eventType])
             await watcher.disconnect()
 
             let list = try await http.get("/v1/workorders?status=completed&limit=1", token: server.viewer)

@@ -129,8 +129,14 @@ extension APIApplication {
                 await publish(WorkOrderCompleted(workOrderId: id, product: updated.product, quantityTarget: updated.quantityTarget,
                                                  asset: asset, scheduledStart: start, scheduledEnd: end,
                                                  good: updated.good, scrap: updated.scrap))
-            default:
-                // Pause, resume and cancel have no event type in the schema library yet (see docs/api.md).
+            case .pause:
+                await publish(WorkOrderPaused(workOrderId: id, product: updated.product, quantityTarget: updated.quantityTarget,
+                                              asset: asset, scheduledStart: start, scheduledEnd: end))
+            case .cancel:
+                await publish(WorkOrderCancelled(workOrderId: id, product: updated.product, quantityTarget: updated.quantityTarget,
+                                                 asset: asset, scheduledStart: start, scheduledEnd: end))
+            case .start:
+                // Resuming a paused order: `workorder.started` marks the first start only.
                 break
             }
         }
