@@ -5,15 +5,14 @@
 #  2. GET /v1/oee of one line over 30 days of data (4 machines: a state change every 10 min, a production
 #     window every minute), latency over 20 requests.
 #
-#   bench/api/api-bench.sh            (needs wrk, nginx, mosquitto: apt-get install wrk nginx mosquitto)
+#   bench/api/api-bench.sh            (API=path/to/api to skip the release build; needs wrk, nginx, mosquitto: apt-get install wrk nginx mosquitto)
 #
 # Starts its own mosquitto, api and nginx on free ports and stops them (by PID) at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
-swift build -c release --product api >/dev/null
-API=.build/release/api
+if [ -z "${API:-}" ]; then swift build -c release --product api >/dev/null; API=.build/release/api; fi
 
 WORK=$(mktemp -d /tmp/api-bench.XXXXXX)
 PIDS=()
@@ -92,6 +91,6 @@ wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $TOKE
 
 echo "== api, GET /v1/oee of the line over 30 days (20 requests, seconds)"
 OEE="http://127.0.0.1:$API_PORT/v1/oee?asset=acme/plant1/press-area/line-1&from=$((1795000000000 - 30*86400000))&to=1795000000000"
-curl -sf -H "Authorization: Bearer $TOKEN" "$OEE" | python3 -c 'import sys, json; o = json.load(sys.stdin)["overall"]; print(f"oee {o[\"oee\"]:.3f} availability {o[\"availability\"]:.3f} produced {o[\"produced\"]}")'
+curl -sf -H "Authorization: Bearer $TOKEN" "$OEE" | python3 -c 'import sys, json; o = json.load(sys.stdin)["overall"]; print("oee %.3f availability %.3f produced %d" % (o["oee"], o["availability"], o["produced"]))'
 for _ in $(seq 1 20); do curl -sf -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $TOKEN" "$OEE"; done \
     | sort -n | awk '{a[NR]=$1} END {printf "min %.3f  median %.3f  max %.3f\n", a[1], a[int((NR+1)/2)], a[NR]}'
