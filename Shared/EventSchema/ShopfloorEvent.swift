@@ -55,6 +55,8 @@ public enum EventRegistry {
         WorkOrderReleased.self,
         WorkOrderStarted.self,
         WorkOrderCompleted.self,
+        WorkOrderPaused.self,
+        WorkOrderCancelled.self,
         QualityResultRecorded.self,
         FaultInjected.self,
     ]
