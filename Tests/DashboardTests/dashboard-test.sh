@@ -11,7 +11,8 @@
 # and Sparkplug group rewritten so that parallel runs never meet), `stream` and `api` on SQLite stores, an
 # admin and an operator created with `api admin create`, one work order. Everything lives in a temporary
 # directory and is stopped on exit. Needs: chromium, python3 with websocket-client.
-# Environment: CHROMIUM (browser binary, default chromium), DASHBOARD_KEEP=1 keeps the temporary directory,
+# Environment: CHROMIUM (browser binary, default chromium), DASHBOARD_PUBLIC_DIR (serve the dashboard from this
+# directory instead of the api's bundle), DASHBOARD_KEEP=1 keeps the temporary directory,
 # DASHBOARD_SCREENSHOT=FILE.png saves what the browser showed at the end.
 set -euo pipefail
 
@@ -109,12 +110,16 @@ printf 'admin-secret-%s\n' "$run" > "$dir/admin.pw"
 printf 'operator-secret-%s\n' "$run" > "$dir/operator.pw"
 "$bin/api" admin create --user admin --password-file "$dir/admin.pw" --store "sqlite:$dir/api.db" > /dev/null
 "$bin/api" admin create --user operator --role operator --password-file "$dir/operator.pw" --store "sqlite:$dir/api.db" > /dev/null
-# The dashboard is served from the source tree, so edits show without a rebuild (the bundled copy is the same).
+# The test serves the dashboard bundled with the api executable (what ships: SwiftPM copies
+# Services/API/Public into BIN_DIR/Shopfloor_API.resources); --serve serves the source tree, so edits show on
+# reload without a rebuild. DASHBOARD_PUBLIC_DIR overrides both.
+public=${DASHBOARD_PUBLIC_DIR:-}
+[ -z "$public" ] && [ "$mode" = --serve ] && public="$repo/Services/API/Public"
 # The api sometimes hangs at start before its HTTP server listens (seen about one start in three under load,
 # mosquitto logging "Client <unknown> disconnected due to protocol error"): such a start is killed, kept in
 # api-hung-N.log and retried, and the test says so.
 for attempt in 1 2 3; do
-    "$bin/api" --http-port "$api_port" --instance "dash-$run" --store "sqlite:$dir/api.db" --public-dir "$repo/Services/API/Public" \
+    "$bin/api" --http-port "$api_port" --instance "dash-$run" --store "sqlite:$dir/api.db" ${public:+--public-dir "$public"} \
         --request-timeout-ms 3000 > "$dir/api.log" 2>&1 &
     api_pid=$!
     for _ in $(seq 1 150); do listening "$api_port" && break; sleep 0.1; done

@@ -248,6 +248,14 @@ def check(browser, args):
             raise Failure(f"with stream stopped the trend should show the api's 504 message; it shows {state}: {message!r}")
         step(f"stream stopped: the trend panel says {message!r}")
 
+    # Logging out ends the session: the login form returns and the api refuses the old cookie.
+    browser.eval("document.getElementById('logout').click()")
+    browser.wait("the login form after logging out", "!document.getElementById('login').hidden && document.getElementById('app').hidden", 10)
+    status = browser.eval("fetch('/v1/auth/me').then(r => r.status)")
+    if status != 401:
+        raise Failure(f"after logging out GET /v1/auth/me answered {status}, not 401")
+    step("logged out: the api answers 401")
+
     if browser.errors:
         raise Failure(f"the page logged errors: {browser.errors}")
 

@@ -105,6 +105,7 @@ function formatNumber(value) {
 function formatValue(entry) {
   const value = entry.value;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number' && entry.metric === 'state' && STATE_CODES[value]) return `${value} (${STATE_CODES[value]})`;
   if (typeof value === 'number') return formatNumber(value) + (entry.unit ? ' ' + entry.unit : '');
   if (value === null || value === undefined) return '—';
   return (typeof value === 'object' ? JSON.stringify(value) : String(value)) + (entry.unit ? ' ' + entry.unit : '');
@@ -306,7 +307,7 @@ function storeValue(item) {
   const metrics = app.values.get(item.asset);
   const entry = metrics.get(item.metric) || { points: [] };
   const ms = Date.parse(item.ts);
-  Object.assign(entry, { value: item.value, unit: item.unit, quality: item.quality, ts: item.ts });
+  Object.assign(entry, { metric: item.metric, value: item.value, unit: item.unit, quality: item.quality, ts: item.ts });
   const number = typeof item.value === 'boolean' ? Number(item.value) : item.value;
   if (typeof number === 'number' && isFinite(number)) {
     const last = entry.points[entry.points.length - 1];
