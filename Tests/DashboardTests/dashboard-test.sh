@@ -167,5 +167,6 @@ if [ "$mode" = --serve ]; then
 fi
 
 python3 "$here/dashboard_test.py" --url "$base/" --user operator --password "operator-secret-$run" \
+    --mqtt-port "$mqtt_port" --uns-prefix "$UNS_PREFIX" \
     --chromium "${CHROMIUM:-chromium}" --profile "$dir/chromium" --stream-pid "$stream_pid" \
     ${DASHBOARD_SCREENSHOT:+--screenshot "$DASHBOARD_SCREENSHOT"}

@@ -27,7 +27,22 @@ DEFAULT_PLANT = [  # deploy/plants/default.yaml
     "acme/dresden/filling/line-2/packer-2", "acme/dresden/filling/line-2/compressor-2",
 ]
 PRESS = "acme/dresden/body-shop/line-1/press-1"
+PRESS2 = "acme/dresden/body-shop/line-1/press-2"
 RUNNING_GREEN = "rgb(30, 158, 69)"  # --running in style.css
+DOWN_RED = "rgb(220, 38, 38)"  # --down in style.css
+
+
+def rfc3339(seconds):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds * 1000) % 1000:03d}Z"
+
+
+def publish_event(args, asset, short_type, full_type, data):
+    """Publishes one CloudEvent on the asset's UNS event topic, as stream would."""
+    event = {"specversion": "1.0", "id": f"dashboard-test-{time.time_ns()}", "source": "/shopfloor/dashboard-test",
+             "type": full_type, "time": rfc3339(time.time()), "subject": asset, "datacontenttype": "application/json",
+             "data": data}
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(args.mqtt_port), "-q", "1",
+                    "-t", f"{args.uns_prefix}/{asset}/event/{short_type}", "-m", json.dumps(event)], check=True)
 
 
 class Failure(Exception):
@@ -163,6 +178,20 @@ def check(browser, args):
     states = browser.eval("[...document.querySelectorAll('.machine')].map(t => t.dataset.state)")
     if len(states) != len(DEFAULT_PLANT) or "unknown" in states:
         raise Failure(f"machine tiles: expected {len(DEFAULT_PLANT)} with a known state, got {states}")
+    # A state change arriving live (CloudEvent on the UNS → api → SSE) recolours the tile at once, over what the
+    # machine's state tag says: press-2 goes down (red) and, with press-1 running, line-1 gets an availability.
+    browser.wait("the live indicator", "document.getElementById('live').textContent === 'live'", 10,
+                 show="document.getElementById('live').textContent")
+    now = time.time()
+    publish_event(args, "acme/dresden/body-shop/line-1/press-1", "equipment.state_changed", "io.shopfloor.equipment.state_changed.v1",
+                  {"asset": "acme/dresden/body-shop/line-1/press-1", "to": "running", "since": rfc3339(now - 120)})
+    publish_event(args, PRESS2, "equipment.state_changed", "io.shopfloor.equipment.state_changed.v1",
+                  {"asset": PRESS2, "from": "running", "to": "down", "reason": "die jam (fault 111)", "since": rfc3339(now - 30)})
+    browser.wait("press-2's tile turning red (down) from a live state_changed event",
+                 f"(t => t && t.dataset.state === 'down' && getComputedStyle(t).borderLeftColor === {js(DOWN_RED)})"
+                 f"(document.querySelector('.machine[data-path=\"{PRESS2}\"]'))", 10,
+                 show=f"(t => t && t.dataset.state + ' ' + getComputedStyle(t).borderLeftColor)(document.querySelector('.machine[data-path=\"{PRESS2}\"]'))")
+    step("press-2 turned red (down) live")
     dot = browser.eval(f"getComputedStyle(document.querySelector('#tree [data-state-of=\"{PRESS}\"]')).backgroundColor")
     step(f"machine states in colour: {running} running (green) of {states}; press-1's tree dot is {dot}")
 
@@ -183,6 +212,10 @@ def check(browser, args):
     step(f"live values update: {changed}")
 
     # OEE per line: one card per line, with figures or a dash, never an error.
+    browser.wait("an availability figure for line-1 (press-1 running, press-2 down)",
+                 "(c => c && /%/.test(c.querySelector('.bar-row .bar-value').textContent))"
+                 "(document.querySelector('.oee-card[data-path=\"acme/dresden/body-shop/line-1\"]'))", 20,
+                 show="document.getElementById('oee').innerText")
     browser.wait("an OEE card per line", "['acme/dresden/body-shop/line-1', 'acme/dresden/filling/line-2']"
                  ".every(p => document.querySelector(`.oee-card[data-path=\"${p}\"] .oee-value`))", 15,
                  show="document.getElementById('oee').innerText")
@@ -267,6 +300,8 @@ def main():
     parser.add_argument("--password", required=True)
     parser.add_argument("--chromium", default="chromium")
     parser.add_argument("--profile", required=True, help="Chromium's user data directory (screenshots go next to it)")
+    parser.add_argument("--mqtt-port", type=int, required=True, help="the plant's broker (events are published there)")
+    parser.add_argument("--uns-prefix", required=True)
     parser.add_argument("--stream-pid", type=int, help="stopped for a moment to check the 504 message")
     parser.add_argument("--screenshot", help="save a screenshot here at the end")
     args = parser.parse_args()

@@ -421,6 +421,9 @@ async function connectLive() {
       if (response.status === 401) { showLogin('Your session has ended; log in again.'); return; }
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       setLive(true);
+      // Whatever happened while the stream was not connected is only in the read models: fetch them again.
+      loadStates();
+      loadAlarms();
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
       for (;;) {
