@@ -262,12 +262,17 @@ def check(browser, args):
             shown = browser.eval("document.getElementById('trend-message').textContent")
             raise Failure(f"trend chart: state {state}, {points + 1 if points else 0} points: {shown!r}")
         time.sleep(1)
+    readout = browser.eval("(() => { const svg = document.querySelector('#trend svg'); const box = svg.getBoundingClientRect();"
+                           "svg.dispatchEvent(new MouseEvent('mousemove', {clientX: box.left + box.width * 0.9, clientY: box.top + box.height / 2}));"
+                           "return document.querySelector('#trend .cursor text').textContent; })()")
+    if "mm/s" not in readout:
+        raise Failure(f"hovering the trend chart shows {readout!r}, not a time and a value in mm/s")
     state = draw("3600000")
     band = browser.eval("!!document.querySelector('#trend polygon.band')")
     if state != "drawn" or not band:
         shown = browser.eval("document.getElementById('trend-message').textContent")
         raise Failure(f"bucketed trend: state {state}, band {band}: {shown!r}")
-    step(f"trend chart drawn: {points + 1} raw samples over 15 min; buckets with a min–max band over 1 h")
+    step(f"trend chart drawn: {points + 1} raw samples over 15 min (hover: {readout!r}); buckets with a min–max band over 1 h")
 
     # When stream does not answer, the chart says so (the api's 504 message).
     if args.stream_pid:
@@ -280,6 +285,15 @@ def check(browser, args):
         if state != "error" or "504" not in message or "did not answer" not in message:
             raise Failure(f"with stream stopped the trend should show the api's 504 message; it shows {state}: {message!r}")
         step(f"stream stopped: the trend panel says {message!r}")
+        deadline = time.time() + 20
+        while draw("3600000") != "drawn":
+            if time.time() > deadline:
+                raise Failure("after stream resumed the trend chart was not drawn again within 20 s")
+            time.sleep(1)
+        step("stream resumed: the chart draws again")
+
+    if args.screenshot:
+        browser.screenshot(args.screenshot)
 
     # Logging out ends the session: the login form returns and the api refuses the old cookie.
     browser.eval("document.getElementById('logout').click()")
@@ -310,8 +324,6 @@ def main():
     try:
         browser = Browser(args.chromium, args.profile)
         check(browser, args)
-        if args.screenshot:
-            browser.screenshot(args.screenshot)
     except Failure as failure:
         shot = os.path.join(os.path.dirname(args.profile.rstrip("/")), "dashboard-failure.png")
         try:

@@ -713,6 +713,29 @@ function trendChart(points, range, unit) {
   const d = points.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join('');
   svg.append(el('svg:path', { class: 'line', d }));
   if (points.length === 1) svg.append(el('svg:circle', { class: 'point', cx: x(points[0].t).toFixed(1), cy: y(points[0].v).toFixed(1), r: 3 }));
+  // Hover: the nearest point's time and value.
+  const cursor = el('svg:g', { class: 'cursor', visibility: 'hidden' },
+    el('svg:line', { y1: top, y2: height - bottom }), el('svg:circle', { r: 3.5 }), el('svg:text', { y: top + 12 }));
+  svg.append(cursor);
+  svg.addEventListener('mousemove', (event) => {
+    const matrix = svg.getScreenCTM();
+    if (!matrix) return;
+    const at = new DOMPoint(event.clientX, event.clientY).matrixTransform(matrix.inverse());
+    const t = range.from + ((at.x - left) / (width - left - right)) * (range.to - range.from);
+    let best = points[0];
+    for (const p of points) if (Math.abs(p.t - t) < Math.abs(best.t - t)) best = p;
+    const [line, dot, label] = cursor.children;
+    const px = x(best.t), py = y(best.v);
+    line.setAttribute('x1', px); line.setAttribute('x2', px);
+    dot.setAttribute('cx', px); dot.setAttribute('cy', py);
+    label.textContent = `${formatTime(best.t, span > 86400000)}  ${formatNumber(best.v)}${unit ? ' ' + unit : ''}`
+      + (best.lo !== undefined ? `  (${formatNumber(best.lo)} … ${formatNumber(best.hi)})` : '');
+    const rightHalf = px > width / 2;
+    label.setAttribute('x', rightHalf ? px - 6 : px + 6);
+    label.setAttribute('text-anchor', rightHalf ? 'end' : 'start');
+    cursor.setAttribute('visibility', 'visible');
+  });
+  svg.addEventListener('mouseleave', () => cursor.setAttribute('visibility', 'hidden'));
   return svg;
 }
 
@@ -725,6 +748,8 @@ document.addEventListener('DOMContentLoaded', () => {
   $('oee-range').addEventListener('change', loadOEE);
   $('trend-form').addEventListener('submit', drawTrend);
   $('trend-asset').addEventListener('change', fillTrendMetrics);
+  // Metrics a machine reported after it was chosen appear when the list is opened.
+  $('trend-metric').addEventListener('focus', fillTrendMetrics);
   $('trend-range').addEventListener('change', () => {
     const custom = $('trend-range').value === 'custom';
     $('trend-custom').hidden = !custom;
