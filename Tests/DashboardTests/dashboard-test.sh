@@ -110,6 +110,8 @@ printf 'admin-secret-%s\n' "$run" > "$dir/admin.pw"
 printf 'operator-secret-%s\n' "$run" > "$dir/operator.pw"
 "$bin/api" admin create --user admin --password-file "$dir/admin.pw" --store "sqlite:$dir/api.db" > /dev/null
 "$bin/api" admin create --user operator --role operator --password-file "$dir/operator.pw" --store "sqlite:$dir/api.db" > /dev/null
+printf 'viewer-secret-%s\n' "$run" > "$dir/viewer.pw"
+"$bin/api" admin create --user viewer --role viewer --password-file "$dir/viewer.pw" --store "sqlite:$dir/api.db" > /dev/null
 # The test serves the dashboard bundled with the api executable (what ships: SwiftPM copies
 # Services/API/Public into BIN_DIR/Shopfloor_API.resources); --serve serves the source tree, so edits show on
 # reload without a rebuild. DASHBOARD_PUBLIC_DIR overrides both.
@@ -159,7 +161,7 @@ JSON
 )"
 
 if [ "$mode" = --serve ]; then
-    echo "dashboard: $base/   users admin / admin-secret-$run, operator / operator-secret-$run   (Ctrl-C stops)"
+    echo "dashboard: $base/   users admin / admin-secret-$run, operator / operator-secret-$run, viewer / viewer-secret-$run   (Ctrl-C stops)"
     echo "logs: $dir"
     wait -n "${pids[@]}" || true
     echo "a process exited; see $dir" >&2
@@ -167,6 +169,6 @@ if [ "$mode" = --serve ]; then
 fi
 
 python3 "$here/dashboard_test.py" --url "$base/" --user operator --password "operator-secret-$run" \
-    --mqtt-port "$mqtt_port" --uns-prefix "$UNS_PREFIX" \
+    --viewer-password "viewer-secret-$run" --mqtt-port "$mqtt_port" --uns-prefix "$UNS_PREFIX" \
     --chromium "${CHROMIUM:-chromium}" --profile "$dir/chromium" --stream-pid "$stream_pid" \
     ${DASHBOARD_SCREENSHOT:+--screenshot "$DASHBOARD_SCREENSHOT"}

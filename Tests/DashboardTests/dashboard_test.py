@@ -303,6 +303,22 @@ def check(browser, args):
         raise Failure(f"after logging out GET /v1/auth/me answered {status}, not 401")
     step("logged out: the api answers 401")
 
+    # A viewer sees the same panels without the operator's buttons.
+    browser.eval("document.getElementById('login-user').value = 'viewer';"
+                 f"document.getElementById('login-password').value = {js(args.viewer_password)};"
+                 "document.querySelector('#login-form button').click()")
+    browser.wait("the viewer's dashboard with the alarm and the work order",
+                 "document.getElementById('whoami').textContent.includes('viewer') && "
+                 "!!document.querySelector('#alarms tbody tr') && !!document.querySelector('#workorders tr[data-id=\"WO-1001\"]')", 10,
+                 show="document.getElementById('whoami').textContent + ' | ' + document.getElementById('alarms').innerText + ' | ' "
+                      "+ document.getElementById('alarms-message').textContent + ' | ' + document.getElementById('workorders').innerText")
+    buttons = browser.eval("document.querySelectorAll('#alarms button, #workorders button').length")
+    if buttons:
+        raise Failure(f"a viewer sees {buttons} alarm or work-order buttons; only operators and admins may act")
+    browser.eval("document.getElementById('logout').click()")
+    browser.wait("the login form after the viewer logs out", "!document.getElementById('login').hidden", 10)
+    step("viewer: same panels, no acknowledge or work-order buttons")
+
     if browser.errors:
         raise Failure(f"the page logged errors: {browser.errors}")
 
@@ -314,6 +330,7 @@ def main():
     parser.add_argument("--password", required=True)
     parser.add_argument("--chromium", default="chromium")
     parser.add_argument("--profile", required=True, help="Chromium's user data directory (screenshots go next to it)")
+    parser.add_argument("--viewer-password", required=True, help="password of the user `viewer` (role viewer)")
     parser.add_argument("--mqtt-port", type=int, required=True, help="the plant's broker (events are published there)")
     parser.add_argument("--uns-prefix", required=True)
     parser.add_argument("--stream-pid", type=int, help="stopped for a moment to check the 504 message")

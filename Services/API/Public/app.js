@@ -161,6 +161,15 @@ async function logout() {
 }
 
 function stopSession() {
+  // Nothing of the last user's session stays on the page (the next user may have another role).
+  ['tree', 'machines', 'oee', 'trend', 'trend-asset', 'trend-metric'].forEach((id) => $(id).replaceChildren());
+  ['values', 'alarms', 'workorders'].forEach((id) => $(id).tBodies[0].replaceChildren());
+  ['values-asset', 'alarms-count', 'alarms-message', 'workorders-message', 'oee-message', 'trend-message'].forEach((id) => { $(id).textContent = ''; });
+  app.states.clear();
+  app.values.clear();
+  app.valueRows.clear();
+  app.selected = null;
+  setLive(false);
   if (app.live) app.live.abort();
   app.live = null;
   app.timers.forEach(clearInterval);
