@@ -154,4 +154,17 @@ public struct Page<Item: Codable & Sendable>: Codable, Sendable {
     public var offset: Int
     public var nextOffset: Int?
     public var next: String?
+
+    private enum CodingKeys: String, CodingKey { case items, limit, offset, nextOffset, next }
+
+    /// `nextOffset` and `next` are written as `null` on the last page (not left out), so clients can rely on
+    /// every member being present.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(limit, forKey: .limit)
+        try container.encode(offset, forKey: .offset)
+        try container.encode(nextOffset, forKey: .nextOffset)
+        try container.encode(next, forKey: .next)
+    }
 }

@@ -217,7 +217,12 @@ enum ERPFormat {
     static let importColumns = ["id", "product", "quantityTarget", "asset", "scheduledStart", "scheduledEnd"]
 
     static func parseJSON(_ data: Data) throws -> [(Int, Result<WorkOrderInput, APIError>)] {
-        let value = try JSONValue(parsing: data)
+        let value: JSONValue
+        do {
+            value = try JSONValue(parsing: data)
+        } catch {
+            throw APIError(.invalidJSON, "import body is not valid JSON (\(error.message)); send JSON or Content-Type: text/csv")
+        }
         let rows: [JSONValue]
         switch value {
         case .array(let array): rows = array

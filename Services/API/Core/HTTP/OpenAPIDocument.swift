@@ -7,7 +7,7 @@ enum OpenAPIDocument {
     /// The encoded document, built once.
     static let json: [UInt8] = {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array((try? encoder.encode(document)) ?? Data("{}".utf8))
     }()
 

@@ -60,7 +60,7 @@ public final class LatestValueCache: Sendable {
         if let cached = state.withLock({ $0.encoded[asset] }) { return cached }
         guard let values = values(of: asset) else { return nil }
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(ValuesResponse(asset: asset, values: values)) else { return nil }
         let bytes = Array(data)
         state.withLock { $0.encoded[asset] = bytes }
