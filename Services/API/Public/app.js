@@ -144,12 +144,16 @@ async function login(event) {
   $('login-error').textContent = '';
   const user = $('login-user').value.trim();
   const password = $('login-password').value;
+  const button = $('login-form').querySelector('button');
+  button.disabled = true;
   try {
     await api('/v1/auth/login', { method: 'POST', body: { user, password } });
   } catch (error) {
     // 401 invalid_credentials, 429 rate_limited (the message says how long to wait), network errors.
     $('login-error').textContent = error.message;
     return;
+  } finally {
+    button.disabled = false;
   }
   $('login-password').value = '';
   await startSession();
@@ -194,6 +198,8 @@ async function startSession() {
   document.body.dataset.role = app.me.role;
   await loadPlant();
   connectLive();
+  app.timers.forEach(clearInterval); // a second login in the same page must not double the refreshes
+  app.timers = [];
   app.timers.push(setInterval(() => {
     loadStates();
     loadAlarms();
@@ -422,6 +428,7 @@ function setLive(on, text) {
 }
 
 async function connectLive() {
+  if (app.live) app.live.abort();
   const controller = new AbortController();
   app.live = controller;
   while (app.live === controller) {
