@@ -233,6 +233,18 @@ def check(browser, args):
                  show="document.getElementById('alarms').innerText + ' / ' + document.getElementById('alarms-message').textContent")
     step("alarm shown and acknowledged")
 
+    # Stops: press-2's stop from the state change above; the operator classifies it from the reason tree.
+    stop = f"#downtime tr[data-asset=\"{PRESS2}\"][data-state=down]"
+    browser.wait("press-2's stop in the stops panel", f"!!document.querySelector('{stop}') && document.querySelector('{stop}').innerText.includes('die jam')",
+                 15, show="document.getElementById('downtime').innerText + ' / ' + document.getElementById('downtime-message').textContent")
+    code = browser.eval(f"(select => {{ const option = [...select.options].find(o => o.value && !o.text.includes('planned'));"
+                        f" select.value = option.value; document.querySelector('{stop} button.classify').click(); return option.value; }})"
+                        f"(document.querySelector('{stop} select'))")
+    browser.wait(f"press-2's stop classified as {code} by the operator",
+                 f"document.querySelector('{stop} .classification').textContent.includes({js(code + ' by ' + args.user)})", 10,
+                 show=f"document.querySelector('{stop}').innerText + ' / ' + document.getElementById('downtime-message').textContent")
+    step(f"stop of press-2 shown and classified as {code}")
+
     # Work orders: the one the test created, running, with its progress.
     order = browser.wait("work order WO-1001 running", "(r => r && r.dataset.status === 'running' && r.innerText)"
                          "(document.querySelector('#workorders tr[data-id=\"WO-1001\"]'))", 10,
@@ -312,12 +324,12 @@ def check(browser, args):
                  "!!document.querySelector('#alarms tbody tr') && !!document.querySelector('#workorders tr[data-id=\"WO-1001\"]')", 10,
                  show="document.getElementById('whoami').textContent + ' | ' + document.getElementById('alarms').innerText + ' | ' "
                       "+ document.getElementById('alarms-message').textContent + ' | ' + document.getElementById('workorders').innerText")
-    buttons = browser.eval("document.querySelectorAll('#alarms button, #workorders button').length")
+    buttons = browser.eval("document.querySelectorAll('#alarms button, #downtime button, #workorders button').length")
     if buttons:
-        raise Failure(f"a viewer sees {buttons} alarm or work-order buttons; only operators and admins may act")
+        raise Failure(f"a viewer sees {buttons} alarm, stop or work-order buttons; only operators and admins may act")
     browser.eval("document.getElementById('logout').click()")
     browser.wait("the login form after the viewer logs out", "!document.getElementById('login').hidden", 10)
-    step("viewer: same panels, no acknowledge or work-order buttons")
+    step("viewer: same panels, no acknowledge, classify or work-order buttons")
 
     if browser.errors:
         raise Failure(f"the page logged errors: {browser.errors}")

@@ -25,6 +25,7 @@ const app = {
   live: null,               // AbortController of the SSE request
   timers: [],
   pending: new Map(),       // debounced refreshes: name → timeout id
+  reasons: null,            // the downtime reason tree, flattened (GET /v1/reasons)
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -167,8 +168,9 @@ async function logout() {
 function stopSession() {
   // Nothing of the last user's session stays on the page (the next user may have another role).
   ['tree', 'machines', 'oee', 'trend', 'trend-asset', 'trend-metric'].forEach((id) => $(id).replaceChildren());
-  ['values', 'alarms', 'workorders'].forEach((id) => $(id).tBodies[0].replaceChildren());
-  ['values-asset', 'alarms-count', 'alarms-message', 'workorders-message', 'oee-message', 'trend-message'].forEach((id) => { $(id).textContent = ''; });
+  ['values', 'alarms', 'downtime', 'workorders'].forEach((id) => $(id).tBodies[0].replaceChildren());
+  ['values-asset', 'alarms-count', 'alarms-message', 'downtime-message', 'workorders-message', 'oee-message', 'trend-message']
+    .forEach((id) => { $(id).textContent = ''; });
   app.states.clear();
   app.values.clear();
   app.valueRows.clear();
@@ -203,6 +205,7 @@ async function startSession() {
   app.timers.push(setInterval(() => {
     loadStates();
     loadAlarms();
+    loadDowntime();
     loadWorkOrders();
     loadOEE();
   }, REFRESH_MS));
@@ -242,6 +245,7 @@ async function loadPlant() {
   fillTrendAssets();
   if (!app.selected && app.machines.length) selectMachine(app.machines[0].path);
   loadAlarms();
+  loadDowntime();
   loadWorkOrders();
   loadOEE();
 }
@@ -492,6 +496,7 @@ function handleLive(type, payload) {
     const asset = data.asset || payload.subject;
     if (asset && data.to) app.states.set(asset, { state: data.to, since: Date.parse(data.since) || Date.now(), reason: data.reason });
     debounce('machines', 300, renderMachines);
+    debounce('downtime', 1000, loadDowntime);
     debounce('oee', 5000, loadOEE);
   } else if (type.startsWith('alarm.')) {
     debounce('alarms', 500, loadAlarms);
@@ -573,6 +578,76 @@ async function acknowledge(alarm, button) {
     return;
   }
   await loadAlarms();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Stops (downtime) and their classification
+
+/** The reason tree as a flat list of {code, label, planned}, labels showing the path ("Mechanical › Jam"). */
+async function loadReasons() {
+  if (app.reasons) return app.reasons;
+  const tree = await api('/v1/reasons');
+  const flat = [];
+  const walk = (nodes, prefix, planned) => {
+    for (const node of nodes || []) {
+      const isPlanned = planned || !!node.planned;
+      const label = prefix ? `${prefix} › ${node.name}` : node.name;
+      flat.push({ code: node.code, label: `${label} (${node.code})${isPlanned ? ', planned' : ''}`, planned: isPlanned });
+      walk(node.children, label, isPlanned);
+    }
+  };
+  walk(tree.reasons, '', false);
+  app.reasons = flat;
+  return flat;
+}
+
+async function loadDowntime() {
+  const to = Date.now(), from = to - 8 * 3600000;
+  let page, reasons = [];
+  try {
+    page = await api(`/v1/downtime?from=${from}&to=${to}&limit=50`);
+    if (canOperate()) reasons = await loadReasons();
+  } catch (error) {
+    $('downtime-message').textContent = error.message;
+    return;
+  }
+  const rows = page.items.map((stop) => {
+    const start = Date.parse(stop.start);
+    let action = null;
+    if (canOperate()) {
+      const select = el('select', { 'aria-label': `reason for ${stop.asset} at ${formatTime(start)}` },
+        el('option', { value: '', text: 'reason…' }),
+        reasons.map((r) => el('option', { value: r.code, text: r.label, selected: r.code === stop.reasonCode })));
+      action = el('span', { class: 'actions' }, select, el('button', { type: 'button', class: 'classify', text: 'Classify',
+        onclick: (event) => classify(stop, select.value, event.target) }));
+    }
+    return el('tr', { 'data-id': stop.id, 'data-asset': stop.asset, 'data-state': stop.state },
+      el('td', { title: stop.asset, text: shortPath(stop.asset) }),
+      el('td', {}, el('span', { class: 'machine-key', 'data-state': stop.state, text: stop.state })),
+      el('td', { text: formatTime(start, true) }),
+      el('td', { text: formatDuration(stop.durationSeconds) + (stop.end ? '' : ' (ongoing)') }),
+      el('td', { text: stop.reason || '' }),
+      el('td', { class: 'classification', text: stop.reasonCode
+        ? `${stop.reasonCode}${stop.planned ? ' (planned)' : ''}${stop.classifiedBy ? ` by ${stop.classifiedBy}` : ''}` : (stop.planned ? 'planned' : '—') }),
+      el('td', {}, action));
+  });
+  $('downtime').tBodies[0].replaceChildren(...rows);
+  $('downtime-message').textContent = page.items.length ? '' : 'No stops in the last 8 hours.';
+}
+
+async function classify(stop, code, button) {
+  if (!code) { $('downtime-message').textContent = 'Choose a reason first.'; return; }
+  button.disabled = true;
+  try {
+    await api(`/v1/downtime/${encodeURIComponent(stop.id)}/classify`, { method: 'POST', body: { reasonCode: code } });
+    $('downtime-message').textContent = '';
+  } catch (error) {
+    $('downtime-message').textContent = `classifying the stop of ${shortPath(stop.asset)} failed: ${error.message}`;
+    button.disabled = false;
+    return;
+  }
+  await loadDowntime();
+  debounce('oee', 500, loadOEE); // a planned reason changes availability
 }
 
 // ---------------------------------------------------------------------------------------------------------
