@@ -218,7 +218,7 @@ let package = Package(
             "APICore", "MQTT", "EventSchema", "ServiceRuntime", "Postgres", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], exclude: ["schemathesis.sh", "stand_in_responders.py"], swiftSettings: strict),
+        ], exclude: ["schemathesis.sh"], swiftSettings: strict),
         // Starts the built executables as a user would: --help, /health, /metrics, SIGTERM.
         .testTarget(name: "ExecutableTests", dependencies: ["MQTT", "TestSupport"], swiftSettings: strict),
         // compose.yaml, deploy/k8s, the broker ACL and the scripts, checked with docker-compose, kubectl, nginx and

@@ -13,15 +13,22 @@ packages=(
     nginx docker-compose                           # deploy tests: `nginx -t`, `docker-compose config`
     libopenblas-dev                                # rag-index: the embedding model's matrix products
     python3 python3-pip                            # pymodbus for the Modbus conformance tests
-    chromium python3-websocket                     # the dashboard test drives a headless chromium (CDP)
+    chromium                                       # the dashboard test drives a headless chromium (CDP)
 )
 
-# Python with pymodbus: the independent Modbus client the simulate tests check our server against.
+# Python packages the tests drive real components with: pymodbus (the independent Modbus client the simulate
+# tests check our server against), schemathesis (the api against its OpenAPI document), websocket-client
+# (the dashboard test speaks the DevTools protocol to chromium).
 python_deps() {
-    python3 -c 'import pymodbus' 2>/dev/null && return 0
-    echo "setup: installing pymodbus for the Modbus conformance tests"
-    python3 -m pip install --user -q pymodbus==3.8.6 2>/dev/null \
-        || python3 -m pip install --user -q --break-system-packages pymodbus==3.8.6
+    local wanted=(pymodbus==3.8.6 schemathesis==4.32.5 websocket-client==1.9.2) missing=()
+    python3 -c 'import pymodbus' 2>/dev/null || missing+=("${wanted[0]}")
+    python3 -c 'import schemathesis' 2>/dev/null || missing+=("${wanted[1]}")
+    python3 -c 'import websocket' 2>/dev/null || missing+=("${wanted[2]}")
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "setup: installing ${missing[*]} with pip"
+    python3 -m pip install --user -q "${missing[@]}" 2>/dev/null \
+        || python3 -m pip install -q "${missing[@]}" 2>/dev/null \
+        || python3 -m pip install --user -q --break-system-packages "${missing[@]}"
 }
 
 missing=()

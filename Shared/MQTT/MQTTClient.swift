@@ -107,13 +107,18 @@ public final class MQTTClient: Sendable {
     /// not connected, it is only remembered (sent on connect) and `qos` is returned.
     @discardableResult
     public func subscribe(to filter: String, qos: MQTTQoS = .atLeastOnce) async throws -> MQTTQoS {
-        connection.state.withLock { state in
+        // Before the CONNACK, SUBSCRIBE is only recorded: sent on a socket still connecting it could reach the
+        // broker before CONNECT (a protocol error that drops the connection), and it would never be answered.
+        let connected = connection.state.withLock { state in
             if let index = state.subscriptions.firstIndex(where: { $0.filter == filter }) {
                 state.subscriptions[index].qos = qos
             } else {
                 state.subscriptions.append((filter, qos))
             }
+            if !state.connected { state.unsent.append(filter) }
+            return state.connected
         }
+        guard connected else { return qos }
         let context = "subscribe to \"\(filter)\""
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<MQTTQoS, any Error>) in
             let rc = connection.pending.withLock { pending -> Int32 in
@@ -122,6 +127,7 @@ public final class MQTTClient: Sendable {
                 return rc
             }
             if rc == MOSQ_ERR_NO_CONN.rawValue {
+                connection.state.withLock { $0.unsent.append(filter) }
                 continuation.resume(returning: qos)
             } else if rc != MOSQ_ERR_SUCCESS.rawValue {
                 connection.state.withLock { $0.subscriptions.removeAll { $0.filter == filter } }
@@ -133,7 +139,12 @@ public final class MQTTClient: Sendable {
     /// Unsubscribes from `filter` and forgets it; returns after the broker's UNSUBACK (at once when not
     /// connected).
     public func unsubscribe(from filter: String) async throws {
-        connection.state.withLock { $0.subscriptions.removeAll { $0.filter == filter } }
+        let connected = connection.state.withLock { state in
+            state.subscriptions.removeAll { $0.filter == filter }
+            state.unsent.removeAll { $0 == filter }
+            return state.connected
+        }
+        guard connected else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let rc = connection.pending.withLock { pending -> Int32 in
                 let (rc, mid) = connection.handle.unsubscribe(filter)

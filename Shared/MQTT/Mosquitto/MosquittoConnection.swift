@@ -55,6 +55,9 @@ final class MosquittoConnection: Sendable {
         var stopWaiters: [CheckedContinuation<Void, Never>] = []
         /// Filters to re-send after a connect that did not resume the session, in first-subscribed order.
         var subscriptions: [(filter: String, qos: MQTTQoS)] = []
+        /// Filters the broker may not have: subscribed while not connected, or whose SUBSCRIBE was in flight
+        /// when the connection dropped. Sent after the next CONNACK even when the session was resumed.
+        var unsent: [String] = []
         var routes: [Int: Route] = [:]
         var nextID = 0
         var listeners: [Int: AsyncStream<MQTTConnectionEvent>.Continuation] = [:]
@@ -321,7 +324,9 @@ final class MosquittoConnection: Sendable {
             state.failFast = false
             let waiters = state.connectWaiters
             state.connectWaiters = []
-            return (waiters, sessionPresent ? [] : state.subscriptions)
+            let unsent = state.unsent
+            state.unsent = []
+            return (waiters, sessionPresent ? state.subscriptions.filter { unsent.contains($0.filter) } : state.subscriptions)
         }
         configuration.onConnectionAccepted?()
         for subscription in resubscribe {
@@ -346,6 +351,18 @@ final class MosquittoConnection: Sendable {
             return state.connected
         }
         guard wasConnected else { return }
+        // SUBSCRIBE/UNSUBSCRIBE in flight get no answer on this connection: the subscription is sent again
+        // after the next CONNACK, so their callers return now instead of waiting for ever.
+        let (subscribes, unsubscribes) = pending.withLock { pending in
+            defer { pending.subscribes = [:]; pending.unsubscribes = [:] }
+            return (pending.subscribes, pending.unsubscribes)
+        }
+        let requested = state.withLock { state in
+            state.unsent += subscribes.values.map(\.filter)
+            return Dictionary(state.subscriptions.map { ($0.filter, $0.qos) }, uniquingKeysWith: { _, last in last })
+        }
+        subscribes.values.forEach { $0.continuation.resume(returning: requested[$0.filter] ?? .atLeastOnce) }
+        unsubscribes.values.forEach { $0.resume() }
         let error: MQTTError? = rc == 0 ? nil : .mosquitto(.connectionLost, rc: rc, context: "connection to \(endpoint)")
         if let error { logger.warning("MQTT connection lost", metadata: ["error": "\(error)"]) }
         publish(event: .disconnected(error))
