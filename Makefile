@@ -16,13 +16,16 @@ setup:
 build: setup
 	$(SWIFT) build -c $(CONFIG)
 
-## test: unit and integration tests against a real mosquitto and PostgreSQL 15 started on 127.0.0.1
+## test: unit and integration tests against a real mosquitto and PostgreSQL 15 started on 127.0.0.1, then
+## schemathesis against the api, the dashboard in headless chromium, and a `make run` smoke test
 test: setup
 	$(SWIFT) build --build-tests
-	@deps=$$(mktemp -d /tmp/shopfloor-test.XXXXXX); \
+	@bin=$$($(SWIFT) build --show-bin-path); deps=$$(mktemp -d /tmp/shopfloor-test.XXXXXX); \
 	trap 'scripts/test-deps.sh stop '"$$deps"'' EXIT; \
 	scripts/test-deps.sh start "$$deps" && source "$$deps/env" && \
-	$(SWIFT) test --skip-build
+	timeout -k 10 1500 $(SWIFT) test --skip-build && \
+	Tests/APITests/schemathesis.sh "$$bin/api" && \
+	Tests/DashboardTests/dashboard-test.sh "$$bin"
 	scripts/smoke-run.sh "$$($(SWIFT) build --show-bin-path)"
 
 ## run: start a test plant on this machine (secured local mosquitto, SQLite stores); Ctrl-C stops it
