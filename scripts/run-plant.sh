@@ -128,9 +128,6 @@ listening "$mqtt_port" || { echo "run-plant: mosquitto does not listen on $mqtt_
 
 url() { echo "mqtt://$1:$2@127.0.0.1:$mqtt_port"; }
 
-# Options a service has in this build: api and rag-index gain theirs with their issues.
-has_option() { "$bin/$1" --help 2>&1 | grep -q -- "$2"; }
-
 # --- the services, in dependency order: the plant, its edge, the host, then the readers
 start simulate MQTT_URL="$(url simulate "$MQTT_PASSWORD_SIMULATE")" HTTP_PORT="$simulate_port" INSTANCE=simulate-1 \
     -- "$bin/simulate" --plant "$repo/deploy/plants/default.yaml"
@@ -138,10 +135,18 @@ start gateway MQTT_URL="$(url gateway "$MQTT_PASSWORD_GATEWAY")" HTTP_PORT="$gat
     -- "$bin/gateway" --config "$repo/deploy/gateway/default.yaml"
 start stream MQTT_URL="$(url stream "$MQTT_PASSWORD_STREAM")" HTTP_PORT="$stream_port" INSTANCE=stream-1 \
     -- "$bin/stream" --store "sqlite:$data/stream.db" --journal "$data/stream.journal" --role primary
-api_args=()
-has_option api --store && api_args+=(--store "sqlite:$data/api.db")
+# The dashboard's first admin: created once with a random password (there is never a default one), kept in
+# the data folder so later starts print the same login.
+login_file="$data/dashboard-login"
+if [ ! -s "$login_file" ]; then
+    password=$(openssl rand -hex 12)
+    (umask 077; printf '%s\n' "$password" > "$login_file.new")
+    "$bin/api" --store "sqlite:$data/api.db" admin create --user admin --password-file "$login_file.new" \
+        > "$logs/api-admin.log" 2>&1 || { echo "run-plant: could not create the dashboard admin; see $logs/api-admin.log" >&2; exit 1; }
+    mv "$login_file.new" "$login_file"
+fi
 start api MQTT_URL="$(url api "$MQTT_PASSWORD_API")" HTTP_PORT="$api_port" INSTANCE=api-1 \
-    -- "$bin/api" "${api_args[@]}"
+    -- "$bin/api" --store "sqlite:$data/api.db"
 start rag-index MQTT_URL="$(url rag-index "$MQTT_PASSWORD_RAG_INDEX")" HTTP_PORT="$rag_port" INSTANCE=rag-index-1 \
     RAG_MODEL_DIR="${RAG_MODEL_DIR:-$repo/.models/all-MiniLM-L6-v2}" \
     -- "$bin/rag-index" --index "$data/rag.db" --docs "${RAG_DOCS:-$repo/docs}"
@@ -166,7 +171,7 @@ done
 cat <<TEXT
 
 Shopfloor test plant is running (data in $data).
-  Dashboard      http://127.0.0.1:$api_port/
+  Dashboard      http://127.0.0.1:$api_port/  (user admin, password $(cat "$login_file"); more users: api admin create)
   Watch the UNS  mosquitto_sub -h 127.0.0.1 -p $mqtt_port -u viewer -P $MQTT_PASSWORD_VIEWER -v -t 'uns/v1/#'
   Broker         mqtt://127.0.0.1:$mqtt_port; accounts and passwords in $data/broker/credentials.env
   Health         http://127.0.0.1:{$simulate_port,$gateway_port,$stream_port,$api_port,$rag_port}/health  (simulate, gateway, stream, api, rag-index)

@@ -56,7 +56,7 @@ done
 echo "smoke: plant healthy after $(( SECONDS - started )) s"
 cp "$data/pids" "$data/pids.seen"
 
-# 2. Live values: a machine value republished by stream into the UNS, read with the viewer account (proves the
+# 2. Live values within 60 s: a machine value republished by stream into the UNS, read with the viewer account (proves the
 #    chain simulate -> Modbus -> gateway -> Sparkplug -> stream -> UNS, and the broker's accounts and ACL).
 # shellcheck disable=SC1091
 source "$data/broker/credentials.env"
@@ -64,8 +64,17 @@ live_started=$SECONDS
 value=$(mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -u viewer -P "$MQTT_PASSWORD_VIEWER" -v -C 1 -W "$live_timeout" \
     -t 'uns/v1/acme/+/+/+/+/value/temperature' 2>&1) || fail "no live value on uns/v1/acme/…/value/temperature within $live_timeout s"
 echo "smoke: live value after $(( SECONDS - live_started )) s: $value"
-# TODO(api): switch to the api once it serves latest values, e.g.
-#   curl -fsS "http://127.0.0.1:$API_PORT/v1/assets/acme/dresden/body-shop/line-1/press-1/values" | grep -q temperature
+# ... and the same machine's live values through the api, logged in as the admin make run created.
+token=$(curl -fsS -X POST "http://127.0.0.1:$API_PORT/v1/auth/login" \
+        -d "{\"user\":\"admin\",\"password\":\"$(cat "$data/dashboard-login")\"}" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])') || fail "cannot log in to the api as admin"
+asset=$(echo "$value" | cut -d' ' -f1 | sed -E 's|^uns/v1/(.*)/value/temperature$|\1|')
+until curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$API_PORT/v1/values?asset=$asset" 2>/dev/null \
+        | grep -q '"metric":"temperature"'; do
+    [ $(( SECONDS - live_started )) -lt "$live_timeout" ] || fail "the api shows no live temperature of $asset within $live_timeout s"
+    sleep 0.5
+done
+echo "smoke: the api serves $asset's live values after $(( SECONDS - live_started )) s"
 
 # 3. Ctrl-C: everything stops, nothing stays.
 stop_started=$SECONDS
