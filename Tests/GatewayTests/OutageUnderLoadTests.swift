@@ -94,10 +94,10 @@ import TestSupport
         try await Task.sleep(for: Self.outage)
         try await broker.start()
 
-        try await TestSupport.poll("second NBIRTH", timeout: .seconds(20)) {
+        try await TestSupport.poll("second NBIRTH", timeout: .seconds(60)) {
             recorder.seen.value[outageStart...].contains { $0.verb == .nbirth }
         }
-        try await TestSupport.poll("spool replayed", timeout: .seconds(30)) { gateway.service.spoolDepth == 0 }
+        try await TestSupport.poll("spool replayed", timeout: .seconds(60)) { gateway.service.spoolDepth == 0 }
         // Everything spooled from the outage until the new births (the reconnect waits out its backoff).
         let spooled = Int(gateway.service.counters.spooled - spooledBefore)
         let afterReplay = recorder.count
@@ -174,7 +174,7 @@ import TestSupport
 
     /// Waits for every device's DBIRTH and returns the alias of its `count` metric.
     func countAliases(_ recorder: SparkplugRecorder) async throws -> [String: UInt64] {
-        try await TestSupport.poll("DBIRTH of all \(Self.devices) devices", timeout: .seconds(20)) {
+        try await TestSupport.poll("DBIRTH of all \(Self.devices) devices", timeout: .seconds(60)) {
             Set(recorder.seen.value.filter { $0.verb == .dbirth }.compactMap(\.device)).count == Self.devices
         }
         var aliases: [String: UInt64] = [:]
