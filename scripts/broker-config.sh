@@ -29,7 +29,8 @@ accounts=(gateway stream api simulate rag-index viewer admin)
 
 # Event short types (last topic level) by publisher, from Shared/EventSchema/Events (EventRegistry).
 stream_events=(alarm.raised alarm.cleared equipment.state_changed production.counted maintenance.required)
-api_events=(workorder.created workorder.released workorder.started workorder.completed quality.result_recorded)
+api_events=(workorder.created workorder.released workorder.started workorder.paused workorder.completed workorder.cancelled
+            quality.result_recorded)
 simulate_events=(simulate.fault_injected)
 
 # An ISA-95 asset path has 2 to 5 levels (EventSchema.ISA95Path) and an ACL cannot say "any number of levels

@@ -11,6 +11,7 @@ packages=(
     libprotobuf-c-dev protobuf-c-compiler          # Sparkplug payload codec; `make generate`
     curl openssl                                   # health checks; the local CA of `make certs`
     nginx docker-compose                           # deploy tests: `nginx -t`, `docker-compose config`
+    erlang-base                                    # deploy tests: EMQX's ACL file read by Erlang's own parser
     libopenblas-dev                                # rag-index: the embedding model's matrix products
     python3 python3-pip                            # pymodbus for the Modbus conformance tests
     chromium                                       # the dashboard test drives a headless chromium (CDP)

@@ -31,6 +31,7 @@ struct AccountCase: Sendable, CustomTestStringConvertible {
                              "uns/v1/\(line1Press)/debug"]),
         AccountCase(account: "api",
                     allowed: ["uns/v1/acme/dresden/filling/line-2/event/workorder.started",
+                              "uns/v1/\(line1Press)/event/workorder.paused", "uns/v1/\(line1Press)/event/workorder.cancelled",
                               "uns/v1/_svc/stream/history", "uns/v1/_svc/rag-index/ask", "uns/v1/_svc/api/status/api-1"],
                     denied: ["uns/v1/\(line1Press)/value/temperature", "uns/v1/\(line1Press)/event/alarm.raised",
                              "spBv1.0/acme-dresden/NCMD/gateway-1", "uns/v1/_svc/stream/status/stream-1"]),
@@ -165,6 +166,27 @@ struct BrokerACLTests {
             throw error
         }
         await broker.stop()
+    }
+
+    @Test("every event type of the schema library (docs/schemas) can be published by exactly one service account")
+    func everyEventTypeHasAPublisher() async throws {
+        let generated = try await ChildProcess.run([Repository.path("scripts/broker-config.sh"), "--acl"], inherit: false)
+        let schemas = try FileManager.default.contentsOfDirectory(atPath: Repository.path("docs/schemas"))
+        // io.shopfloor.workorder.paused.v1.json → workorder.paused, the last level of its UNS topic.
+        let shortTypes = schemas.filter { $0.hasPrefix("io.shopfloor.") && $0.hasSuffix(".v1.json") }
+            .map { String($0.dropFirst("io.shopfloor.".count).dropLast(".v1.json".count)) }
+        #expect(shortTypes.count >= 13, "docs/schemas: \(schemas)")
+        var publishers: [String: Set<String>] = [:]
+        var account = ""
+        for line in generated.output.split(separator: "\n") {
+            if line.hasPrefix("user ") { account = String(line.dropFirst(5)) }
+            if line.hasPrefix("topic write "), account != "admin", let type = line.split(separator: "/").last {
+                publishers[String(type), default: []].insert(account)
+            }
+        }
+        for type in shortTypes {
+            #expect(publishers[type]?.count == 1, "\(type) is published by \(publishers[type] ?? []) in the ACL")
+        }
     }
 
     @Test("the committed deploy/mosquitto/acl is what broker-config.sh generates for the default plant")

@@ -9,6 +9,7 @@ enum ComposeFile {
         "MQTT_PASSWORD_SIMULATE": "pw-simulate", "MQTT_PASSWORD_RAG_INDEX": "pw-rag-index",
         "MQTT_PASSWORD_VIEWER": "pw-viewer", "MQTT_PASSWORD_ADMIN": "pw-admin", "POSTGRES_PASSWORD": "pw-postgres",
         "GRAFANA_DB_PASSWORD": "pw-grafana-db", "GRAFANA_ADMIN_PASSWORD": "pw-grafana-admin",
+        "EMQX_DASHBOARD_PASSWORD": "pw-emqx-dashboard",
     ]
     /// The five executables and the account each logs in with (stream-primary and stream share `stream`).
     static let shopfloorServices: [String: (account: String, port: Int)] = [
