@@ -95,14 +95,17 @@ trap 'stop_all $?' EXIT
 
 # start NAME [ENV=VALUE…] -- COMMAND…: in the data folder (so relative paths such as the gateway's spool land
 # there), output in logs/NAME.log. Credentials travel in the environment (MQTT_URL), never in argv: `ps` shows
-# argv to every user of the machine.
+# argv to every user of the machine. Each runs in its own session (setsid): Ctrl-C in the terminal reaches only
+# this script, which stops the services first and the broker last, so every goodbye (NDEATH, STATE offline,
+# status offline) still reaches the broker.
 start() {
     local name=$1
     shift
     local env=()
     while [ "$1" != "--" ]; do env+=("$1"); shift; done
     shift
-    (cd "$data" && exec env "${env[@]}" "$@") > "$logs/$name.log" 2>&1 &
+    # A background subshell is no process group leader, so setsid execs in place and $! stays the service.
+    (cd "$data" && exec setsid env "${env[@]}" "$@") > "$logs/$name.log" 2>&1 &
     names+=("$name")
     pids+=($!)
     echo "$name $!" >> "$data/pids"

@@ -76,9 +76,10 @@ until curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$API_PORT/v1
 done
 echo "smoke: the api serves $asset's live values after $(( SECONDS - live_started )) s"
 
-# 3. Ctrl-C: everything stops, nothing stays.
+# 3. Ctrl-C: everything stops, nothing stays. A terminal sends SIGINT to its whole foreground process group,
+# so this does too: the services must not get it (run-plant.sh stops them itself, broker last).
 stop_started=$SECONDS
-kill -INT "$plant"
+kill -INT -- "-$plant"
 for _ in $(seq 1 600); do kill -0 "$plant" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$plant" 2>/dev/null && fail "run-plant.sh still running 60 s after SIGINT"
 wait "$plant" && status=0 || status=$?
@@ -90,5 +91,9 @@ for port in "${ports[@]}"; do
     listening "$port" && fail "port $port still listening after the plant stopped"
 done
 grep -q "killed" "$data/run-plant.out" && fail "a service had to be killed: $(grep killed "$data/run-plant.out")"
+for service in simulate gateway stream api rag-index; do
+    # Each says so after its goodbyes (status offline, NDEATH, STATE offline) reached a still-running broker.
+    grep -q "stopped cleanly" "$data/logs/$service.log" || fail "$service did not stop cleanly; see $data/logs/$service.log"
+done
 echo "smoke: stopped cleanly in $(( SECONDS - stop_started )) s; no process or port left"
 echo "smoke: OK"

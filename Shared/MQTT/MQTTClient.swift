@@ -77,7 +77,8 @@ public final class MQTTClient: Sendable {
     }
 
     /// Publishes `message`. QoS 0 returns once queued; QoS 1 returns when the broker's PUBACK arrives (across
-    /// reconnects: libmosquitto re-sends unacknowledged messages).
+    /// reconnects: libmosquitto re-sends unacknowledged messages). While the broker is away that can take
+    /// as long as the outage; `disconnect()` ends the wait with `.closed`, and after it a publish fails at once.
     public func publish(_ message: MQTTMessage) async throws {
         let context = "publish to \"\(message.topic)\""
         if message.qos == .atMostOnce {
@@ -87,6 +88,8 @@ public final class MQTTClient: Sendable {
         }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let rc = connection.pending.withLock { pending -> Int32 in
+                // After disconnect() nothing would ever acknowledge it: fail now rather than wait forever.
+                guard !pending.stopped else { return MOSQ_ERR_NO_CONN.rawValue }
                 let (rc, mid) = connection.handle.publish(message)
                 if rc == MOSQ_ERR_SUCCESS.rawValue { pending.publishes[mid] = continuation }
                 return rc

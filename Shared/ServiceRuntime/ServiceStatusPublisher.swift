@@ -16,6 +16,8 @@ public final class ServiceStatusPublisher: Service {
     private let logger: Logger
     private let started = Date()
     private let reconnects: Counter
+    /// How long a clean stop waits for the broker to acknowledge the `offline` status.
+    private let goodbyeTimeout: Duration = .seconds(2)
 
     /// The status JSON: `{"status":"online","service":…,"instance":…,"version":…,"since":…}`.
     struct Status: Codable, Equatable {
@@ -56,20 +58,40 @@ public final class ServiceStatusPublisher: Service {
                 if let error { logger.warning("broker connection lost", metadata: ["error": "\(error)"]) }
             }
         }
-        // Graceful shutdown: say goodbye ourselves rather than leaving it to the will.
-        if client.isConnected { await publish("offline") }
+        // Graceful shutdown: say goodbye ourselves rather than leaving it to the will. The broker may be going
+        // away at this very moment (a whole plant stopping): a QoS 1 publish would then wait for its return, so
+        // the goodbye gets `goodbyeTimeout`, and disconnect() ends a wait still pending (the will says offline).
+        if client.isConnected {
+            await withTaskGroup(of: Bool.self) { group in
+                group.addTask { await self.publish("offline") }
+                group.addTask { [goodbyeTimeout] in
+                    try? await Task.sleep(for: goodbyeTimeout)
+                    return false
+                }
+                if await group.next() != true {
+                    logger.warning("no acknowledgement for the offline status; leaving it to the will",
+                                   metadata: ["waited": "\(goodbyeTimeout)"])
+                    await client.disconnect(sendWill: true)
+                }
+                group.cancelAll()
+            }
+        }
         await client.disconnect()
     }
 
-    private func publish(_ status: String) async {
+    /// True when the broker acknowledged it.
+    @discardableResult
+    private func publish(_ status: String) async -> Bool {
         let message = MQTTMessage(topic: config.statusTopic.description,
                                   payload: Self.payload(Self.status(status, config: config, since: started)),
                                   qos: .atLeastOnce, retain: true)
         do {
             try await client.publish(message)
             logger.debug("published status", metadata: ["status": "\(status)", "topic": "\(message.topic)"])
+            return true
         } catch {
             logger.warning("could not publish status", metadata: ["status": "\(status)", "error": "\(error)"])
+            return false
         }
     }
 

@@ -107,6 +107,35 @@ struct ExecutableTests {
         #expect(status == 0 || status == SIGTERM, "\(name) did not stop on SIGTERM while the broker was down")
     }
 
+    /// The broker stops answering at the moment the service is told to stop (a whole plant going down at
+    /// once): the goodbyes (status, STATE, NDEATH) get no acknowledgement, and the service must still exit.
+    @Test(arguments: executables)
+    func stopsOnSIGTERMWhenTheBrokerFreezesAtThatMoment(name: String) async throws {
+        let port = Int.random(in: 40000...49000)
+        let broker = Process()
+        broker.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        broker.arguments = ["mosquitto", "-p", String(port)]
+        broker.standardOutput = FileHandle.nullDevice
+        broker.standardError = FileHandle.nullDevice
+        try broker.run()
+        defer {
+            kill(broker.processIdentifier, SIGCONT)
+            broker.terminate()
+        }
+        var environment = try Self.isolated(prefix: TestEnvironment.uniqueName("uns"))
+        environment["MQTT_URL"] = "mqtt://127.0.0.1:\(port)"
+        let service = try RunningService(
+            name, arguments: ["--http-port", "0", "--log-format", "json", "--instance", "frozen-test"],
+            environment: environment)
+        defer { service.terminate() }
+        _ = try await service.waitForLog { $0.contains("HTTP server listening") }
+        _ = try await service.waitForLog { $0.contains("MQTT connected") }
+        kill(broker.processIdentifier, SIGSTOP)  // connections stay open; nothing is acknowledged any more
+        service.terminate()  // SIGTERM
+        let status = try await service.waitForExit()
+        #expect(status == 0, "\(name) did not stop cleanly while the broker was frozen")
+    }
+
     @Test func retainedStatusIsOnlineWhileRunningAndOfflineAfterSIGTERM() async throws {
         let prefix = TestEnvironment.uniqueName("uns")
         let topic = "\(prefix)/_svc/gateway/status/status-test"

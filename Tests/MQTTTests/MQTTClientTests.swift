@@ -97,6 +97,26 @@ struct MQTTClientTests {
         await watcher.disconnect()
     }
 
+    @Test("a QoS 1 publish after disconnect() fails at once; before, it waited forever for a PUBACK")
+    func publishAfterDisconnectFails() async throws {
+        let client = try makeClient("stopped")
+        try await client.connect()
+        await client.disconnect()
+        let outcome = try await withTimeout("the publish after disconnect", .seconds(5)) {
+            do {
+                try await client.publish(topic: TestEnvironment.uniqueName() + "/late", payload: [1], qos: .atLeastOnce)
+                return "published"
+            } catch let error as MQTTError {
+                return error.code == .notConnected ? "notConnected" : "\(error)"
+            }
+        }
+        #expect(outcome == "notConnected")
+        // The same client works again after start().
+        try await client.connect()
+        try await client.publish(topic: TestEnvironment.uniqueName() + "/again", payload: [2], qos: .atLeastOnce)
+        await client.disconnect()
+    }
+
     @Test func sharedSubscriptionSplitsMessages() async throws {
         let prefix = TestEnvironment.uniqueName()
         let group = "g" + UUID().uuidString.prefix(8)

@@ -27,6 +27,8 @@ public final class StreamHost: Service {
     let logger: Logger
     private let providedStore: (any TimeSeriesStore)?
     private let stopping = Atomic<Bool>(false)
+    /// How long a graceful shutdown waits for the broker to acknowledge what the loader still publishes.
+    private let shutdownGrace: Duration = .seconds(10)
     /// The T of the current connection's STATE will; the birth repeats it (spec item 17).
     private let stateTimestamp = StateTimestamp()
     /// Journal reads and compaction are blocking file I/O: they run here, off the cooperative pool.
@@ -149,9 +151,25 @@ public final class StreamHost: Service {
                     if self.isPrimary {
                         group.addTask { await self.maintain(store) }
                     }
-                    // The loader returns after a graceful shutdown drained the journal; the rest follow it.
-                    try await group.next()
+                    // A broker that stops acknowledging during the shutdown would keep the loader's UNS
+                    // publishes (and the STATE birth) waiting for PUBACKs: after `shutdownGrace`, DISCONNECT
+                    // with the will ends those waits. Cancelled as soon as the group ends.
+                    group.addTask {
+                        do {
+                            try await gracefulShutdown()
+                            try await Task.sleep(for: self.shutdownGrace)
+                        } catch { return }
+                        self.logger.warning("broker not acknowledging during shutdown; disconnecting",
+                                            metadata: ["waited": "\(self.shutdownGrace)"])
+                        await host.disconnect(sendWill: true)
+                    }
+                    // The loader returns after a graceful shutdown drained the journal; the rest follow it once
+                    // the host client is gone (its disconnect ends every publish still waiting).
+                    var failure: (any Error)?
+                    do { try await group.next() } catch { failure = error }
+                    await self.sayGoodbye(host)
                     group.cancelAll()
+                    if let failure { throw failure }
                 }
             } onGracefulShutdown: {
                 self.stopping.store(true, ordering: .releasing)
@@ -161,17 +179,37 @@ public final class StreamHost: Service {
         }
         await ingest.disconnect()
         await sequence?.disconnect()
-        if isPrimary {
-            // Spec item 20: an intentional stop publishes offline (timestamp now) before DISCONNECT.
-            let offline = HostState(online: false, timestamp: Date().milliseconds)
-            try? await withTimeout(seconds: 2) {
-                try await host.publish(topic: self.stateTopic, payload: offline.encode(), qos: .atLeastOnce, retain: true)
-            }
-        }
         await host.disconnect()
         if providedStore == nil { await store.close() }
         health.set("stream", healthy: false, detail: "stopped")
         try outcome.get()
+    }
+
+    /// Spec item 20: an intentional stop publishes STATE offline (timestamp now) before DISCONNECT. A broker
+    /// going away at this moment never acknowledges it: after 2 s DISCONNECT with the will (STATE offline
+    /// too), which also ends the publish still waiting for its PUBACK.
+    private func sayGoodbye(_ host: MQTTClient) async {
+        guard isPrimary, host.isConnected else {
+            await host.disconnect()
+            return
+        }
+        let offline = HostState(online: false, timestamp: Date().milliseconds)
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                (try? await host.publish(topic: self.stateTopic, payload: offline.encode(), qos: .atLeastOnce,
+                                         retain: true)) != nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(2))
+                return false
+            }
+            if await group.next() != true {
+                self.logger.warning("STATE offline not acknowledged; leaving it to the will")
+                await host.disconnect(sendWill: true)
+            }
+            group.cancelAll()
+        }
+        await host.disconnect()
     }
 
     /// Returns once `client` reports a connection, or at a graceful shutdown (SIGTERM while the broker is down
@@ -539,16 +577,6 @@ public final class StreamHost: Service {
         try await withCheckedThrowingContinuation { continuation in
             io.async { continuation.resume(with: Result { try body() }) }
         }
-    }
-}
-
-/// Runs `operation`, giving up after `seconds` (a goodbye must not hang shutdown on a dead broker).
-func withTimeout(seconds: Double, _ operation: @escaping @Sendable () async throws -> Void) async throws {
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await operation() }
-        group.addTask { try await Task.sleep(for: .seconds(seconds)) }
-        try await group.next()
-        group.cancelAll()
     }
 }
 

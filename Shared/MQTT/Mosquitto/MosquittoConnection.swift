@@ -72,6 +72,9 @@ final class MosquittoConnection: Sendable {
         var publishes: [Int32: CheckedContinuation<Void, any Error>] = [:]
         var subscribes: [Int32: (filter: String, continuation: CheckedContinuation<MQTTQoS, any Error>)] = [:]
         var unsubscribes: [Int32: CheckedContinuation<Void, any Error>] = [:]
+        /// Set when the network thread ends (a stop), cleared by the next start: a QoS 1 publish in between
+        /// would wait for a PUBACK no connection will bring.
+        var stopped = false
     }
 
     init(configuration: MQTTConfiguration, logger: Logger, delivery: MosquittoDelivery) throws(MQTTError) {
@@ -110,6 +113,7 @@ final class MosquittoConnection: Sendable {
             return true
         }
         guard launch else { return }
+        pending.withLock { $0.stopped = false }
         // The thread holds `self` strongly until it returns: see the type's comment on the context pointer.
         let thread = Thread { [self] in runNetworkLoop() }
         thread.name = "mqtt-\(configuration.clientID)"
@@ -243,7 +247,7 @@ final class MosquittoConnection: Sendable {
         }
         let closed = MQTTError(code: .closed, message: "the client was disconnected", context: "MQTT \(endpoint)")
         let failed = pending.withLock { pending in
-            defer { pending = PendingOperations() }
+            defer { pending = PendingOperations(stopped: true) }
             return pending
         }
         failed.publishes.values.forEach { $0.resume(throwing: closed) }
