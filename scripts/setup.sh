@@ -12,6 +12,7 @@ packages=(
     curl openssl                                   # health checks; the local CA of `make certs`
     nginx docker-compose                           # deploy tests: `nginx -t`, `docker-compose config`
     erlang-base                                    # deploy tests: EMQX's ACL file read by Erlang's own parser
+    binutils                                       # deploy tests: readelf (what the executables link)
     libopenblas-dev                                # rag-index: the embedding model's matrix products
     python3 python3-pip                            # pymodbus for the Modbus conformance tests
     chromium                                       # the dashboard test drives a headless chromium (CDP)
