@@ -7,6 +7,8 @@ final class RunningService: Sendable {
     let process: Process
     private let errorLines = Mutex<[String]>([])
     private let partial = Mutex<String>("")
+    /// Set when stderr reached end of file: everything the process wrote is in `logLines`.
+    private let logClosed = Mutex<Bool>(false)
 
     /// The directory `swift build` wrote the executables to: next to the test bundle, or SHOPFLOOR_BIN_DIR.
     static var binDirectory: URL {
@@ -36,7 +38,12 @@ final class RunningService: Sendable {
         process.standardOutput = FileHandle.nullDevice
         pipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
             let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
+            guard let self else { return }
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                self.logClosed.withLock { $0 = true }
+                return
+            }
             self.append(String(decoding: data, as: UTF8.self))
         }
         try process.run()
@@ -76,6 +83,10 @@ final class RunningService: Sendable {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
+        // The exit can overtake the last lines still in the pipe: read up to its end (briefly: a child it
+        // started could hold stderr open).
+        let drained = Date().addingTimeInterval(2)
+        while !logClosed.withLock({ $0 }), Date() < drained { try await Task.sleep(for: .milliseconds(20)) }
         return process.terminationStatus
     }
 
