@@ -118,10 +118,9 @@ struct ExecutableTests {
         broker.standardOutput = FileHandle.nullDevice
         broker.standardError = FileHandle.nullDevice
         try broker.run()
-        defer {
-            kill(broker.processIdentifier, SIGCONT)
-            broker.terminate()
-        }
+        // SIGKILL: a child of the test process inherits SIGTERM blocked (ServiceLifecycle blocks it) and would
+        // outlive the test.
+        defer { kill(broker.processIdentifier, SIGKILL) }
         var environment = try Self.isolated(prefix: TestEnvironment.uniqueName("uns"))
         environment["MQTT_URL"] = "mqtt://127.0.0.1:\(port)"
         let service = try RunningService(
