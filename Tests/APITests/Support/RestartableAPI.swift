@@ -122,17 +122,25 @@ final class PrivateBroker: @unchecked Sendable {
         try await poll("mosquitto to listen on \(port)") { Self.accepts(port: port) }
     }
 
-    /// Stops it (SIGTERM to its pid) and waits until the port is closed.
+    /// Stops it (SIGKILL to its pid) and waits until the port is closed.
     func stop() async throws {
         guard let process else { return }
-        process.terminate()
-        try await poll("mosquitto (pid \(process.processIdentifier)) to exit") { !process.isRunning }
+        // SIGKILL, not SIGTERM: the child inherits the test process's signal mask, in which ServiceLifecycle
+        // has blocked SIGTERM and SIGINT. For the api a broker killed is an outage like any other.
+        kill(process.processIdentifier, SIGKILL)
+        // waitUntilExit blocks: off the cooperative pool.
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                process.waitUntilExit()
+                continuation.resume()
+            }
+        }
         self.process = nil
         try await poll("mosquitto to stop listening on \(port)") { !Self.accepts(port: port) }
     }
 
     deinit {
-        if let process, process.isRunning { process.terminate() }
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     static var mosquittoPath: String {
@@ -143,7 +151,7 @@ final class PrivateBroker: @unchecked Sendable {
     /// A port the kernel just handed out (bound to port 0, then released).
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw PollTimeout(description: "socket() failed: errno \(errno)") }
+        guard fd >= 0 else { throw BrokerSetupError(message: "socket() failed: errno \(errno)") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -155,7 +163,7 @@ final class PrivateBroker: @unchecked Sendable {
                 bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
             }
         }
-        guard bound else { throw PollTimeout(description: "bind() failed: errno \(errno)") }
+        guard bound else { throw BrokerSetupError(message: "bind() failed: errno \(errno)") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
@@ -172,4 +180,10 @@ final class PrivateBroker: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
     }
+}
+
+/// The test could not find a free port for its broker.
+struct BrokerSetupError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
