@@ -53,10 +53,18 @@ struct APIOptions: ParsableArguments {
     var sessionHours: String?
     @Option(name: .customLong("public-dir"), help: "directory served at / (API_PUBLIC_DIR; default the bundled dashboard)")
     var publicDirectory: String?
+    @Option(name: .customLong("mqtt-client-id"),
+            help: "client id of the UNS feed's persistent session (API_MQTT_CLIENT_ID; default shopfloor-api-<instance>-<store hash>)")
+    var mqttClientID: String?
+    @Option(name: .customLong("mqtt-session-expiry"), help: "seconds the broker keeps the feed's session while api is away (API_MQTT_SESSION_EXPIRY; default 86400)")
+    var sessionExpiry: String?
+    @Option(name: .customLong("dedup-days"), help: "days processed event ids are kept for deduplication (API_DEDUP_DAYS; default 7)")
+    var dedupDays: String?
 
     var flags: APIFlags {
         APIFlags(store: store, reasonTree: reasonTree, requestTimeoutMS: requestTimeoutMS, sessionHours: sessionHours,
-                 publicDirectory: publicDirectory)
+                 publicDirectory: publicDirectory, mqttClientID: mqttClientID, sessionExpiry: sessionExpiry,
+                 dedupDays: dedupDays)
     }
 }
 

@@ -18,6 +18,8 @@ public final class APIApplication: Sendable {
     public let client: MQTTClient
     public let requester: MQTTRequester
     public let feed: UNSFeed
+    /// Publishes the work-order events committed to the store's outbox.
+    public let outbox: OutboxRelay
     public let routes = RouteTable()
     let logger: Logger
     let throttle = LoginThrottle()
@@ -25,7 +27,7 @@ public final class APIApplication: Sendable {
     /// CloudEvents `source` of the events this instance publishes.
     let source: String
 
-    private init(config: APIConfig, runtime: RuntimeConfig, store: APIStore, client: MQTTClient,
+    private init(config: APIConfig, runtime: RuntimeConfig, store: APIStore, client: MQTTClient, mqtt: MQTTConfiguration,
                  requester: MQTTRequester, logger: Logger) {
         self.config = config
         self.runtime = runtime
@@ -36,7 +38,14 @@ public final class APIApplication: Sendable {
         cache = LatestValueCache()
         hub = EventHub()
         source = "/shopfloor/api/\(runtime.instance)"
-        feed = UNSFeed(client: client, store: store, cache: cache, hub: hub, prefix: runtime.unsPrefix, logger: logger)
+        // The feed has a client of its own: a fixed id and a persistent session, so events published while
+        // the api is stopped are queued by the broker (see `UNSFeed`).
+        var ingest = mqtt
+        ingest.clientID = config.mqttClientID(runtime: runtime)
+        ingest.makePersistent(sessionExpiry: config.sessionExpiry)
+        feed = UNSFeed(ingest: ingest, store: store, cache: cache, hub: hub, prefix: runtime.unsPrefix, logger: logger,
+                       dedupWindow: config.dedupWindow)
+        outbox = OutboxRelay(store: store, client: client, logger: logger)
     }
 
     /// Opens the store, creates the MQTT client (connecting in the background) and the requester.
@@ -53,8 +62,8 @@ public final class APIApplication: Sendable {
         client.start()
         let replyTopic = "\(runtime.unsPrefix)/\(UNSTopic.serviceRoot)/_reply/api-\(UUID().uuidString.lowercased())"
         let requester = try await MQTTRequester(client: client, responseTopic: replyTopic)
-        return APIApplication(config: config, runtime: runtime, store: store, client: client, requester: requester,
-                              logger: logger)
+        return APIApplication(config: config, runtime: runtime, store: store, client: client, mqtt: mqtt,
+                              requester: requester, logger: logger)
     }
 
     /// The router with `/health`, `/metrics`, every api route, the JSON error shape and the static files.
@@ -68,10 +77,11 @@ public final class APIApplication: Sendable {
         return router
     }
 
-    /// The services to run, in dependency order: the UNS feed, then the HTTP server (stopped first).
+    /// The services to run, in dependency order: the UNS feed, the outbox relay, then the HTTP server
+    /// (stopped first).
     public func services(health: HealthChecks,
                          onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
-        [feed, ObservabilityServer.service(config: runtime, router: router(health: health), logger: logger,
+        [feed, outbox, ObservabilityServer.service(config: runtime, router: router(health: health), logger: logger,
                                            onRunning: onRunning),
          Closer(app: self)]
     }

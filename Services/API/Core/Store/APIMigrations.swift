@@ -117,5 +117,18 @@ enum APIMigrations {
             );
             CREATE INDEX work_orders_status ON work_orders (status);
             """),
+        // The outbox: work-order events committed with their change, published by `OutboxRelay`, deleted on
+        // PUBACK. `position` orders them (see `OutboxPositions`); `processed_events` gets an index for pruning.
+        Migration(version: 4, name: "api: event outbox, dedup pruning index", sql: """
+            CREATE TABLE outbox (
+                id TEXT PRIMARY KEY,
+                position BIGINT NOT NULL,
+                topic TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            );
+            CREATE INDEX outbox_position ON outbox (position);
+            CREATE INDEX processed_events_received_at ON processed_events (received_at);
+            """),
     ]
 }

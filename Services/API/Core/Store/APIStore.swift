@@ -6,6 +6,7 @@ import Logging
 /// projected from UNS events. Every query is written once in SQL both engines accept (see `SQLBackend`).
 public final class APIStore: Sendable {
     let backend: any SQLBackend
+    let outboxPositions = OutboxPositions()
 
     /// Opens the store and applies the migrations.
     public static func open(_ location: StoreLocation, logger: Logger) async throws -> APIStore {
@@ -178,9 +179,16 @@ public final class APIStore: Sendable {
         _ = try await backend.transaction(statements)
     }
 
-    /// Every known asset path.
+    /// The asset tree's paths: every asset at area level or below (3 to 5 levels) and its ancestors. A
+    /// two-level path with nothing below it is left out: that is how `stream` names a Sparkplug edge node
+    /// without a declared asset (`<group>/<edge>`, e.g. the gateway's own metrics), which is not equipment.
+    /// Its values stay available through `/v1/values`.
     public func assetPaths() async throws -> [(path: String, name: String, depth: Int)] {
-        try await backend.query("SELECT path, name, depth FROM assets ORDER BY path", []).map {
+        try await backend.query("""
+            SELECT a.path, a.name, a.depth FROM assets a
+            WHERE a.depth >= 3 OR EXISTS (SELECT 1 FROM assets c WHERE c.depth >= 3 AND c.path LIKE a.path || '/%')
+            ORDER BY a.path
+            """, []).map {
             ($0[0].string ?? "", $0[1].string ?? "", Int($0[2].int ?? 1))
         }
     }
@@ -316,9 +324,11 @@ public final class APIStore: Sendable {
     }
 
     /// Production windows of assets at or below `path` that start in `[from, to)`, with the ideal cycle time
-    /// of the product of the work order they are attributed to.
+    /// of the product of the work order they are attributed to or, without one, the machine's own cycle time
+    /// setpoint from the UNS (`machineCycleMetrics`), so a plant running without work orders still has a
+    /// performance figure.
     func production(under path: String, from: Int64, to: Int64) async throws -> [(path: String, slice: ProductionSlice)] {
-        try await backend.query("""
+        let rows: [(path: String, slice: ProductionSlice)] = try await backend.query("""
             SELECT p.path, CAST(SUM(p.good) AS BIGINT), CAST(SUM(p.scrap) AS BIGINT), pr.ideal_cycle_seconds
             FROM production p
             LEFT JOIN work_orders w ON w.id = p.work_order_id
@@ -329,6 +339,14 @@ public final class APIStore: Sendable {
         ).map {
             ($0[0].string ?? "", ProductionSlice(good: Int($0[1].int ?? 0), scrap: Int($0[2].int ?? 0),
                                                  idealCycleSeconds: $0[3].double))
+        }
+        guard rows.contains(where: { $0.slice.idealCycleSeconds == nil }) else { return rows }
+        let machineCycles = try await machineCycleSeconds(under: path)
+        return rows.map { row in
+            guard row.slice.idealCycleSeconds == nil, let cycle = machineCycles[row.path] else { return row }
+            var slice = row.slice
+            slice.idealCycleSeconds = cycle
+            return (row.path, slice)
         }
     }
 
@@ -358,31 +376,35 @@ public final class APIStore: Sendable {
         }
     }
 
-    /// Inserts a new work order in status `created`; `.conflict` if the id exists.
-    func insertWorkOrder(_ draft: WorkOrderDraft) async throws -> WorkOrder {
+    /// Inserts a new work order in status `created`; `.conflict` if the id exists. `event` (its
+    /// `workorder.created`) goes into the outbox in the same transaction.
+    func insertWorkOrder(_ draft: WorkOrderDraft, event: OutboxMessage? = nil) async throws -> WorkOrder {
         let now = Millis.now()
-        let count = try await backend.run("""
+        let counts = try await backend.transactionIfFirstChanges([("""
             INSERT INTO work_orders (id, product_id, quantity_target, asset, status, scheduled_start, scheduled_end,
                                      created_at, updated_at) VALUES (?, ?, ?, ?, 'created', ?, ?, ?, ?)
             ON CONFLICT (id) DO NOTHING
             """, [.text(draft.id), .text(draft.product), .integer(Int64(draft.quantityTarget)), .text(draft.asset.description),
                   draft.scheduledStart.map(SQLValue.integer) ?? .null, draft.scheduledEnd.map(SQLValue.integer) ?? .null,
-                  .integer(now), .integer(now)])
-        guard count == 1 else { throw APIError(.conflict, "work order \"\(draft.id)\" already exists") }
+                  .integer(now), .integer(now)])] + outboxInserts(event))
+        guard counts != nil else { throw APIError(.conflict, "work order \"\(draft.id)\" already exists") }
         guard let order = try await workOrder(draft.id) else { throw APIError.notFound("work order", draft.id) }
         return order
     }
 
     /// Moves a work order to `status` if it is still in `expected` (optimistic: a concurrent change wins).
-    func transitionWorkOrder(_ id: String, from expected: WorkOrderStatus, to status: WorkOrderStatus) async throws {
+    /// `event`, the change's CloudEvent, goes into the outbox in the same transaction: both or neither commit.
+    func transitionWorkOrder(_ id: String, from expected: WorkOrderStatus, to status: WorkOrderStatus,
+                             event: OutboxMessage? = nil) async throws {
         let now = Millis.now()
         let started: SQLValue = status == .running ? .integer(now) : .null
         let completed: SQLValue = status == .completed || status == .cancelled ? .integer(now) : .null
-        let count = try await backend.run("""
+        let counts = try await backend.transactionIfFirstChanges([("""
             UPDATE work_orders SET status = ?, updated_at = ?, started_at = COALESCE(started_at, ?),
                    completed_at = COALESCE(?, completed_at) WHERE id = ? AND status = ?
-            """, [.text(status.rawValue), .integer(now), started, completed, .text(id), .text(expected.rawValue)])
-        guard count == 1 else {
+            """, [.text(status.rawValue), .integer(now), started, completed, .text(id), .text(expected.rawValue)])]
+            + outboxInserts(event))
+        guard counts != nil else {
             throw APIError(.conflict, "work order \"\(id)\" changed while this request ran; read it again and retry")
         }
     }

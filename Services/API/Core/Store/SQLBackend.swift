@@ -46,6 +46,9 @@ public protocol SQLBackend: Sendable {
     func run(_ sql: String, _ binds: [SQLValue]) async throws -> Int
     /// Runs `statements` in one transaction; each entry's changed-row count is returned.
     func transaction(_ statements: [(String, [SQLValue])]) async throws -> [Int]
+    /// Like `transaction`, but rolls everything back and returns nil when the first statement changes no row
+    /// (a guarded insert or update that lost a race), so what follows it commits only together with it.
+    func transactionIfFirstChanges(_ statements: [(String, [SQLValue])]) async throws -> [Int]?
     /// Applies the forward-only migrations.
     func migrate(_ migrations: [Migration], logger: Logger) async throws
     /// Closes the connection.
@@ -148,6 +151,21 @@ struct SQLiteBackend: SQLBackend {
         }
     }
 
+    func transactionIfFirstChanges(_ statements: [(String, [SQLValue])]) async throws -> [Int]? {
+        let converted = statements.map { ($0.0, Self.binds($0.1)) }
+        do {
+            return try await database.transaction { session in
+                try converted.enumerated().map { index, statement in
+                    let count = try session.run(statement.0, statement.1)
+                    if index == 0 && count == 0 { throw FirstStatementChangedNothing() }
+                    return count
+                }
+            }
+        } catch is FirstStatementChangedNothing {
+            return nil
+        }
+    }
+
     func migrate(_ migrations: [Migration], logger: Logger) async throws {
         try await database.migrate(migrations, logger: logger)
     }
@@ -214,9 +232,28 @@ struct PostgresBackend: SQLBackend {
         }
     }
 
+    func transactionIfFirstChanges(_ statements: [(String, [SQLValue])]) async throws -> [Int]? {
+        let converted = statements.map { (Self.numbered($0.0), Self.binds($0.1)) }
+        do {
+            return try await connection.transaction { session in
+                try converted.enumerated().map { index, statement in
+                    let count = try session.run(statement.0, statement.1)
+                    if index == 0 && count == 0 { throw FirstStatementChangedNothing() }
+                    return count
+                }
+            }
+        } catch is FirstStatementChangedNothing {
+            return nil
+        }
+    }
+
     func migrate(_ migrations: [Migration], logger: Logger) async throws {
         try await connection.migrate(migrations, logger: logger)
     }
 
     func close() async { await connection.close() }
 }
+
+/// Thrown inside a transaction to roll it back when its guarding first statement changed nothing; never
+/// leaves `transactionIfFirstChanges`.
+private struct FirstStatementChangedNothing: Error {}
