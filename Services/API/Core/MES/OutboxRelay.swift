@@ -47,6 +47,16 @@ public final class OutboxRelay: Service {
                     if case .connected = event { wakeup.yield() }
                 }
             }
+            group.addTask { [client, logger] in
+                // A publish in flight when the broker stops answering would hold the shutdown forever: after
+                // 2 s the client is disconnected, which fails the publish (the entry stays in the outbox).
+                do {
+                    try await gracefulShutdown()
+                    try await Task.sleep(for: .seconds(2))
+                } catch { return }
+                logger.warning("an outbox publish is not acknowledged at shutdown; disconnecting (kept for the next start)")
+                await client.disconnect()
+            }
             wakeup.yield()
             for await _ in wakeups.cancelOnGracefulShutdown() {
                 await drain()
